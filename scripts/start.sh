@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# One command to set up and run FASEL on this machine:
+# AI server on 127.0.0.1:8001, web server + frontend on http://127.0.0.1:8000 (SQLite under ./data by default).
+# Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+echo "==> migrating the database and creating the first admin"
+.venv/bin/python -m web_server.prestart
+
+host=${FASEL_HOST:-127.0.0.1}
+trap 'trap - EXIT; kill 0' EXIT INT TERM
+.venv/bin/uvicorn ai_server.main:app --host 127.0.0.1 --port "${AI_PORT:-8001}" &
+.venv/bin/uvicorn web_server.main:app --host "$host" --port "${WEB_PORT:-8000}" &
+echo "==> FASEL is starting: open http://$host:${WEB_PORT:-8000}/ (the AI models take a few seconds to load)"
+wait -n
