@@ -1,0 +1,92 @@
+"""Attempts (one per student and test) and their answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, Relationship, SQLModel
+
+from web_server.models.base import UTCDateTime, utcnow
+from web_server.models.test import TestKind
+
+
+class Attempt(SQLModel, table=True):
+    __tablename__ = "attempts"
+    __table_args__ = (sa.UniqueConstraint("test_id", "student_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    test_id: int = Field(foreign_key="tests.id", ondelete="CASCADE", index=True)
+    student_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    score: int | None = None
+    max_score: int | None = None
+
+    answers: list[Answer] = Relationship(
+        back_populates="attempt",
+        sa_relationship_kwargs={
+            "order_by": "Answer.question_id",
+            "cascade": "all, delete-orphan",
+            "passive_deletes": True,
+        },
+    )
+
+
+class Answer(SQLModel, table=True):
+    __tablename__ = "answers"
+    __table_args__ = (sa.UniqueConstraint("attempt_id", "question_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    attempt_id: int = Field(foreign_key="attempts.id", ondelete="CASCADE", index=True)
+    question_id: int = Field(foreign_key="questions.id", ondelete="CASCADE", index=True)
+    selected_option: int | None = None
+    recording_path: str | None = Field(default=None, sa_type=sa.String(500))  # relative to MEDIA_DIR
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    attempt: Attempt = Relationship(back_populates="answers")
+
+
+# --- API shapes ------------------------------------------------------------------------------------
+
+
+class AnswerSave(SQLModel):
+    """`selected_option`: 0-based option index, or null to clear the answer."""
+
+    selected_option: int | None = Field(ge=0)
+
+
+class AnswerRead(SQLModel):
+    question_id: int
+    selected_option: int | None
+    has_recording: bool
+    updated_at: datetime
+
+
+class AttemptRead(SQLModel):
+    id: int
+    test_id: int
+    student_id: int
+    started_at: datetime
+    submitted_at: datetime | None
+    score: int | None
+    max_score: int | None
+    answers: list[AnswerRead]
+
+
+class ResultRead(SQLModel):
+    """A submitted attempt with test and student names, for result lists."""
+
+    attempt_id: int
+    test_id: int
+    test_title: str
+    test_topic: str
+    test_kind: TestKind
+    student_id: int
+    student_username: str
+    student_full_name: str
+    started_at: datetime
+    submitted_at: datetime
+    score: int | None
+    max_score: int | None

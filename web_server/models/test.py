@@ -1,0 +1,119 @@
+"""Tests (quizzes) and their ordered questions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, Relationship, SQLModel
+
+from web_server.models.base import UTCDateTime, utcnow
+
+MAX_QUESTIONS = 200
+MAX_OPTIONS = 20
+
+
+class TestKind(StrEnum):
+    __test__ = False
+    single_choice = "single_choice"
+    oral = "oral"
+
+
+class Test(SQLModel, table=True):
+    __test__ = False
+    __tablename__ = "tests"
+    __table_args__ = (sa.CheckConstraint("kind IN ('single_choice', 'oral')", name="kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(sa_type=sa.String(200))
+    topic: str = Field(default="", sa_type=sa.String(200))
+    kind: TestKind = Field(sa_type=sa.String(16))
+    published: bool = False
+    created_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    questions: list[Question] = Relationship(
+        back_populates="test",
+        sa_relationship_kwargs={
+            "order_by": "Question.position",
+            "cascade": "all, delete-orphan",
+            "passive_deletes": True,
+        },
+    )
+
+
+class Question(SQLModel, table=True):
+    __tablename__ = "questions"
+    __table_args__ = (sa.UniqueConstraint("test_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    test_id: int = Field(foreign_key="tests.id", ondelete="CASCADE", index=True)
+    position: int
+    prompt: str = Field(sa_type=sa.Text)
+    options: list[str] | None = Field(default=None, sa_type=sa.JSON)
+    correct_option: int | None = None
+
+    test: Test = Relationship(back_populates="questions")
+
+
+# --- API shapes ------------------------------------------------------------------------------------
+
+
+class QuestionCreate(SQLModel):
+    """Single choice: 2+ non-empty `options` and `correct_option` (0-based index). Oral: only `prompt`."""
+
+    prompt: str = Field(min_length=1, max_length=4000)
+    options: list[str] | None = Field(default=None, max_length=MAX_OPTIONS)
+    correct_option: int | None = Field(default=None, ge=0)
+
+
+class TestCreate(SQLModel):
+    __test__ = False
+    title: str = Field(min_length=1, max_length=200)
+    topic: str = Field(default="", max_length=200)
+    kind: TestKind
+    published: bool = False
+    questions: list[QuestionCreate] = Field(default_factory=list, max_length=MAX_QUESTIONS)
+
+
+class TestUpdate(SQLModel):
+    """Any subset. `questions` replaces all questions (refused once the test has attempts)."""
+
+    __test__ = False
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    topic: str | None = Field(default=None, max_length=200)
+    kind: TestKind | None = None
+    published: bool | None = None
+    questions: list[QuestionCreate] | None = Field(default=None, max_length=MAX_QUESTIONS)
+
+
+class QuestionRead(SQLModel):
+    """`correct_option` is always null for students."""
+
+    id: int
+    position: int
+    prompt: str
+    options: list[str] | None
+    correct_option: int | None = None
+
+
+class MyAttempt(SQLModel):
+    id: int
+    submitted_at: datetime | None
+
+
+class TestRead(SQLModel):
+    """`my_attempt` is the caller's own attempt (students only; null when none or for staff)."""
+
+    __test__ = False
+    id: int
+    title: str
+    topic: str
+    kind: TestKind
+    published: bool
+    created_at: datetime
+    created_by_id: int | None
+    questions: list[QuestionRead]
+    my_attempt: MyAttempt | None = None
