@@ -49,6 +49,21 @@ class Settings(BaseSettings):
     MAX_CSV_BYTES: int = Field(default=1024 * 1024, ge=1)
 
     # --- capture / AI (added by the capture work below this line) ----------------------------------
+    AI_TIMEOUT_S: float = Field(default=5.0, gt=0)  # per call to the AI server (read/write/pool)
+    AI_CONNECT_TIMEOUT_S: float = Field(default=1.0, gt=0)
+    AI_MAX_CONNECTIONS: int = Field(default=64, ge=1)
+    AI_BREAKER_S: float = Field(default=5.0, ge=0)  # after a failure, uploads skip the AI for this long
+    STORE_RAW_FRAMES: bool = False  # keep analysed webcam frames on disk under MEDIA_DIR
+    RECORDING_RETENTION_DAYS: int = Field(default=365, ge=0)  # 0: keep oral recordings forever
+    RETRY_QUEUE_MAX: int = Field(default=2000, ge=0)  # pending media waiting for the AI server
+    RETRY_MAX_ATTEMPTS: int = Field(default=8, ge=1)  # then the media is marked unanalysed
+    RETRY_BACKOFF_S: float = Field(default=5.0, gt=0)  # first retry delay, doubled each time...
+    RETRY_BACKOFF_MAX_S: float = Field(default=600.0, gt=0)  # ... up to this
+    RETRY_POLL_S: float = Field(default=2.0, gt=0)  # how often the retry worker looks for due media
+    MEDIA_SWEEP_INTERVAL_S: float = Field(default=3600.0, gt=0)  # retention and orphan-file sweep
+    FUSION_FACE_WEIGHT: float = Field(default=0.5, ge=0)
+    FUSION_VOICE_WEIGHT: float = Field(default=0.5, ge=0)
+    CHART_BUCKET_SECONDS: int = Field(default=10, ge=1)  # bar chart and fusion window
 
     @field_validator("DATABASE_URL")
     @classmethod

@@ -1,0 +1,121 @@
+"""HTTP client for the AI server (`/v1/face`, `/v1/voice`).
+
+One pooled `httpx.AsyncClient` per web process, created in the app's lifespan and closed with it. Every call
+maps the AI server's answers to two domain errors:
+
+- `AIRejected`: the AI server refused the media (4xx); carries its status code and its message for a person.
+- `AIUnavailable`: the AI server is down, slow (timeout), overloaded or failing (5xx, 429, bad JSON).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fastapi import Request
+
+
+class AIError(Exception):
+    """Base class of the AI client's errors."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class AIUnavailable(AIError):
+    """The AI server cannot answer now; the media should be kept and analysed later."""
+
+
+class AIRejected(AIError):
+    """The AI server refused the media (4xx); retrying the same bytes will not help."""
+
+    def __init__(self, status_code: int, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300] or f"AI server answered {response.status_code}"
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if isinstance(detail, str):
+        return detail
+    if detail is not None:
+        return str(detail)[:300]
+    return f"AI server answered {response.status_code}"
+
+
+class AIClient:
+    """Async client to the AI server with one connection pool and fixed timeouts."""
+
+    def __init__(
+        self,
+        base_url: str,
+        timeout_s: float,
+        connect_timeout_s: float = 2.0,
+        max_connections: int = 64,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            timeout=httpx.Timeout(timeout_s, connect=min(connect_timeout_s, timeout_s)),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            transport=transport,
+        )
+
+    @property
+    def base_url(self) -> str:
+        return str(self._client.base_url)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def _post_file(
+        self, path: str, field: str, data: bytes, filename: str, content_type: str, params: dict | None
+    ) -> dict[str, Any]:
+        files = {field: (filename, data, content_type or "application/octet-stream")}
+        try:
+            response = await self._client.post(path, files=files, params=params)
+        except httpx.TimeoutException as exc:
+            raise AIUnavailable("The AI server did not answer in time.") from exc
+        except httpx.HTTPError as exc:
+            raise AIUnavailable(f"The AI server cannot be reached ({type(exc).__name__}).") from exc
+        status = response.status_code
+        if status == 429 or status >= 500:
+            raise AIUnavailable(f"The AI server is unavailable ({status}): {_detail(response)}")
+        if status >= 400:
+            raise AIRejected(status, _detail(response))
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise AIUnavailable("The AI server sent an answer that is not JSON.") from exc
+        if not isinstance(body, dict):
+            raise AIUnavailable("The AI server sent an unexpected answer.")
+        return body
+
+    async def face(self, image: bytes, filename: str = "frame.jpg", content_type: str = "image/jpeg") -> dict:
+        """POST /v1/face -> {"model", "faces": [{"box", "emotion", "confidence", "scores"}], "elapsed_ms"}."""
+        body = await self._post_file("/v1/face", "image", image, filename, content_type, {"detect": "true"})
+        if not isinstance(body.get("faces"), list):
+            raise AIUnavailable("The AI server's face answer has no 'faces' list.")
+        return body
+
+    async def voice(
+        self, audio: bytes, filename: str = "answer.webm", content_type: str = "audio/webm"
+    ) -> dict:
+        """POST /v1/voice -> {"model", "duration_s", "segments": [...], "overall", "elapsed_ms"}."""
+        body = await self._post_file("/v1/voice", "audio", audio, filename, content_type, None)
+        if not isinstance(body.get("segments"), list):
+            raise AIUnavailable("The AI server's voice answer has no 'segments' list.")
+        return body
+
+
+def get_ai_client(request: Request) -> AIClient:
+    """FastAPI dependency: the client created in the web app's lifespan."""
+    client = getattr(request.app.state, "ai_client", None)
+    if client is None:
+        raise RuntimeError("AI client not started: the web app's lifespan must create app.state.ai_client")
+    return client

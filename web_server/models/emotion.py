@@ -1,0 +1,97 @@
+"""Emotion capture data: the samples predicted from webcam frames and oral answers, and the media behind them.
+
+- `EmotionSample`: one prediction at one time for one question of one attempt. A face sample is one frame
+  (the largest face's emotion, `faces` = how many faces the frame had; 0 faces -> no emotion). A voice sample
+  is one segment of a recording, timed `started_at + segment offset`. `status` is `ok` (analysed),
+  `pending` (media kept, waiting for the AI server) or `unanalysed` (gave up; the UI shows a gap).
+- `CaptureMedia`: an uploaded file kept on disk under MEDIA_DIR (`path` is relative to it). Audio
+  recordings are the oral answers and stay until the retention period ends; frames only stay while pending
+  (or always, with STORE_RAW_FRAMES).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from web_server.models.base import UTCDateTime, utcnow
+
+
+class Modality(StrEnum):
+    face = "face"
+    voice = "voice"
+
+
+class SampleStatus(StrEnum):
+    ok = "ok"
+    pending = "pending"
+    unanalysed = "unanalysed"
+
+
+class MediaStatus(StrEnum):
+    pending = "pending"
+    analysed = "analysed"
+    unanalysed = "unanalysed"
+
+
+class CaptureMedia(SQLModel, table=True):
+    __tablename__ = "capture_media"
+    __table_args__ = (sa.Index("ix_capture_media_status_next_try", "status", "next_try_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    attempt_id: int = Field(foreign_key="attempts.id", ondelete="CASCADE", index=True)
+    question_id: int | None = Field(default=None, foreign_key="questions.id", ondelete="CASCADE")
+    modality: str = Field(max_length=8)
+    path: str | None = Field(default=None, max_length=400)
+    content_type: str = Field(default="application/octet-stream", max_length=100)
+    size_bytes: int = 0
+    captured_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default=MediaStatus.pending, max_length=12)
+    tries: int = 0
+    next_try_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class EmotionSample(SQLModel, table=True):
+    __tablename__ = "emotion_sample"
+    __table_args__ = (
+        sa.Index("ix_emotion_sample_attempt_modality_offset", "attempt_id", "modality", "offset_ms"),
+        sa.Index("ix_emotion_sample_question_modality", "question_id", "modality", "emotion"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    attempt_id: int = Field(foreign_key="attempts.id", ondelete="CASCADE")
+    question_id: int | None = Field(default=None, foreign_key="questions.id", ondelete="CASCADE")
+    media_id: int | None = Field(
+        default=None, foreign_key="capture_media.id", ondelete="SET NULL", index=True
+    )
+    modality: str = Field(max_length=8)
+    captured_at: datetime = Field(sa_type=UTCDateTime)
+    # milliseconds since the attempt started (clamped at 0): integer buckets in SQL on SQLite and PostgreSQL
+    offset_ms: int = Field(default=0, sa_type=sa.BigInteger)
+    emotion: str | None = Field(default=None, max_length=16)
+    confidence: float | None = None
+    scores: dict[str, float] | None = Field(default=None, sa_type=sa.JSON)
+    faces: int | None = None
+    status: str = Field(default=SampleStatus.ok, max_length=12)
+    segment_start_s: float | None = None
+    segment_end_s: float | None = None
+
+
+class SampleRead(SQLModel):
+    """One point of the timeline (`GET /attempts/{id}/emotions`)."""
+
+    modality: str
+    captured_at: datetime
+    question_id: int | None
+    emotion: str | None
+    confidence: float | None
+    scores: dict[str, float] | None
+    faces: int | None
+    status: str
+    segment_start_s: float | None = None
+    segment_end_s: float | None = None
