@@ -1,7 +1,5 @@
 """Attempts (one per student and test) and their answers."""
 
-from __future__ import annotations
-
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -23,7 +21,7 @@ class Attempt(SQLModel, table=True):
     score: int | None = None
     max_score: int | None = None
 
-    answers: list[Answer] = Relationship(
+    answers: list["Answer"] = Relationship(
         back_populates="attempt",
         sa_relationship_kwargs={
             "order_by": "Answer.question_id",
@@ -45,7 +43,7 @@ class Answer(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
-    attempt: Attempt = Relationship(back_populates="answers")
+    attempt: "Attempt" = Relationship(back_populates="answers")
 
 
 # --- API shapes ------------------------------------------------------------------------------------

@@ -1,7 +1,5 @@
 """Tests (quizzes) and their ordered questions."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from enum import StrEnum
 
@@ -34,7 +32,7 @@ class Test(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
-    questions: list[Question] = Relationship(
+    questions: list["Question"] = Relationship(
         back_populates="test",
         sa_relationship_kwargs={
             "order_by": "Question.position",
@@ -55,7 +53,7 @@ class Question(SQLModel, table=True):
     options: list[str] | None = Field(default=None, sa_type=sa.JSON)
     correct_option: int | None = None
 
-    test: Test = Relationship(back_populates="questions")
+    test: "Test" = Relationship(back_populates="questions")
 
 
 # --- API shapes ------------------------------------------------------------------------------------

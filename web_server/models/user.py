@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 
@@ -41,7 +42,7 @@ def _normalise_username(value: str) -> str:
 class UserCreate(SQLModel):
     """Usernames are stored lower-case (3-64 characters: letters, digits, `_ . @ -`)."""
 
-    username: str = Field(min_length=3, max_length=64, regex=USERNAME_PATTERN)
+    username: str = Field(max_length=64)
     password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
     full_name: str = Field(default="", max_length=200)
     role: Role = Role.student
@@ -50,6 +51,15 @@ class UserCreate(SQLModel):
     @classmethod
     def _username(cls, value: object) -> object:
         return _normalise_username(value) if isinstance(value, str) else value
+
+    @field_validator("username")
+    @classmethod
+    def _username_pattern(cls, value: str) -> str:
+        if not re.fullmatch(USERNAME_PATTERN, value):
+            raise ValueError(
+                "a username has 3-64 characters (letters, digits, _ . @ -), starting with a letter or digit"
+            )
+        return value
 
     @field_validator("full_name", mode="before")
     @classmethod

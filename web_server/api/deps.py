@@ -1,0 +1,67 @@
+"""Request dependencies: settings, DB session, current user, role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+
+from web_server.core.config import Settings
+from web_server.core.security import decode_access_token
+from web_server.models.user import Role, User
+from web_server.services.errors import Forbidden, Unauthorized
+
+API_PREFIX = "/api/v1"
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl=f"{API_PREFIX}/auth/login", auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_current_user(
+    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> User:
+    """The user of the bearer token; 401 when missing, invalid, expired, or the account is deactivated."""
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if not token:
+        raise Unauthorized("Not authenticated: log in first.", headers=challenge)
+    user_id = decode_access_token(token, settings)
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None:
+        raise Unauthorized("Your session is invalid or has expired: log in again.", headers=challenge)
+    if not user.is_active:
+        raise Unauthorized("This account has been deactivated.", headers=challenge)
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_role(*roles: Role) -> Callable[[User], User]:
+    """A dependency that lets only users with one of `roles` through (403 otherwise)."""
+    allowed = ", ".join(role.value for role in roles)
+
+    def check(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise Forbidden(f"This action needs the role: {allowed}.")
+        return user
+
+    return check
+
+
+AdminUser = Annotated[User, Depends(require_role(Role.admin))]
+StaffUser = Annotated[User, Depends(require_role(Role.teacher, Role.admin))]
+StudentUser = Annotated[User, Depends(require_role(Role.student))]

@@ -1,0 +1,12 @@
+"""All API routers, mounted under /api/v1 by `web_server.main`."""
+
+from fastapi import APIRouter
+
+from web_server.api.routes import attempts, auth, health, tests, users
+
+api_router = APIRouter()
+api_router.include_router(health.router)
+api_router.include_router(auth.router)
+api_router.include_router(users.router)
+api_router.include_router(tests.router)
+api_router.include_router(attempts.router)

@@ -1,0 +1,47 @@
+"""Tests: staff create/edit/publish; students see published ones without correct options."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from web_server.api.deps import CurrentUser, SessionDep, StaffUser
+from web_server.models.test import TestCreate, TestRead, TestUpdate
+from web_server.models.user import Role
+from web_server.services import tests
+
+router = APIRouter(prefix="/tests", tags=["tests"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_test(user: StaffUser, body: TestCreate, session: SessionDep) -> TestRead:
+    return tests.to_read(session, user, tests.create_test(session, user, body))
+
+
+@router.get("")
+def list_tests(
+    user: CurrentUser, session: SessionDep, published: bool | None = None, topic: str | None = None
+) -> list[TestRead]:
+    """Students: published tests with `my_attempt`. Staff: all tests (filter with `published`, `topic`)."""
+    found = tests.list_tests(session, user, published, topic)
+    attempts = (
+        tests.own_attempts_by_test(session, user, [t.id for t in found]) if user.role == Role.student else {}
+    )
+    return [tests.to_read(session, user, t, attempts) for t in found]
+
+
+@router.get("/{test_id}")
+def read_test(user: CurrentUser, test_id: int, session: SessionDep) -> TestRead:
+    return tests.to_read(session, user, tests.get_test_for(session, user, test_id))
+
+
+@router.patch("/{test_id}")
+def update_test(user: StaffUser, test_id: int, body: TestUpdate, session: SessionDep) -> TestRead:
+    """Title, topic, published: always. Kind and questions (replace all): only before any attempt (409)."""
+    return tests.to_read(session, user, tests.update_test(session, user, test_id, body))
+
+
+@router.delete("/{test_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_test(user: StaffUser, test_id: int, session: SessionDep) -> Response:
+    """Only tests no student has started (409 otherwise)."""
+    tests.delete_test(session, user, test_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

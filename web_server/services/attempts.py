@@ -1,0 +1,232 @@
+"""Attempts: start (or resume), autosave answers, submit and score, read, list results.
+
+A student has at most one attempt per test. Starting again returns the open attempt; after submission
+starting again is refused (409). Each answer save is stored at once and is idempotent. Submitting scores
+single-choice tests (one point per correct answer; max_score = number of questions); oral tests have no
+automatic score (score and max_score stay null). Submitting twice returns the first result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, col, select
+
+from web_server.models.attempt import Answer, AnswerRead, Attempt, AttemptRead, ResultRead
+from web_server.models.base import utcnow
+from web_server.models.test import Question, Test, TestKind
+from web_server.models.user import Role, User
+from web_server.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from web_server.services.tests import get_test_for
+
+
+@dataclass
+class StartResult:
+    attempt: Attempt
+    created: bool
+
+
+def start_attempt(session: Session, student: User, test_id: int) -> StartResult:
+    if student.role != Role.student:
+        raise Forbidden("Only students take tests.")
+    test = get_test_for(session, student, test_id)
+    existing = _own_attempt(session, student.id, test.id)
+    if existing is None:
+        if not test.questions:
+            raise Conflict("This test has no questions yet.")
+        attempt = Attempt(test_id=test.id, student_id=student.id)
+        session.add(attempt)
+        try:
+            session.commit()
+            session.refresh(attempt)
+            return StartResult(attempt, created=True)
+        except IntegrityError:  # a concurrent request (double click) created it first
+            session.rollback()
+            existing = _own_attempt(session, student.id, test.id)
+            if existing is None:
+                raise
+    if existing.submitted_at is not None:
+        raise Conflict(f"You have already submitted this test (attempt {existing.id}).")
+    return StartResult(existing, created=False)
+
+
+def _own_attempt(session: Session, student_id: int, test_id: int) -> Attempt | None:
+    query = select(Attempt).where(Attempt.student_id == student_id, Attempt.test_id == test_id)
+    return session.exec(query).first()
+
+
+def get_attempt_for(session: Session, user: User, attempt_id: int, lock: bool = False) -> Attempt:
+    """The attempt if `user` may see it: its student, or any teacher/admin; otherwise 404."""
+    query = select(Attempt).where(Attempt.id == attempt_id)
+    if lock:
+        query = query.with_for_update()
+    attempt = session.exec(query).first()
+    if attempt is None or (user.role == Role.student and attempt.student_id != user.id):
+        raise NotFound(f"Attempt {attempt_id} not found.")
+    return attempt
+
+
+def get_open_attempt_for_student(session: Session, user: User, attempt_id: int) -> Attempt:
+    """The caller's own attempt, locked for update, refusing one already submitted (409).
+
+    Used by answer saves and by the capture work (audio answers) before writing.
+    """
+    if user.role != Role.student:
+        raise Forbidden("Only the student taking the test can change its answers.")
+    attempt = get_attempt_for(session, user, attempt_id, lock=True)
+    if attempt.submitted_at is not None:
+        raise Conflict("This attempt has already been submitted; answers can no longer change.")
+    return attempt
+
+
+def _question_of(session: Session, attempt: Attempt, question_id: int) -> Question:
+    question = session.get(Question, question_id)
+    if question is None or question.test_id != attempt.test_id:
+        raise NotFound(f"Question {question_id} is not part of this test.")
+    return question
+
+
+def _upsert_answer(session: Session, attempt: Attempt, question_id: int, **values: object) -> Answer:
+    attempt_id = attempt.id
+    for _ in range(2):
+        answer = session.exec(
+            select(Answer).where(Answer.attempt_id == attempt_id, Answer.question_id == question_id)
+        ).first()
+        if answer is None:
+            answer = Answer(attempt_id=attempt_id, question_id=question_id, **values)
+        elif all(getattr(answer, key) == value for key, value in values.items()):
+            return answer  # same value again: nothing changes (idempotent)
+        else:
+            for key, value in values.items():
+                setattr(answer, key, value)
+            answer.updated_at = utcnow()
+        session.add(answer)
+        try:
+            session.commit()
+        except IntegrityError:  # concurrent first save of the same question: retry as an update
+            session.rollback()
+            continue
+        session.refresh(answer)
+        return answer
+    raise Conflict("The answer was changed concurrently; save it again.")
+
+
+def save_answer(
+    session: Session, student: User, attempt_id: int, question_id: int, selected_option: int | None
+) -> Answer:
+    attempt = get_open_attempt_for_student(session, student, attempt_id)
+    question = _question_of(session, attempt, question_id)
+    if selected_option is not None:
+        if question.options is None:
+            raise InvalidInput("This is an oral question: answer it with a recording, not selected_option.")
+        if selected_option >= len(question.options):
+            raise InvalidInput(f"selected_option must be between 0 and {len(question.options) - 1}.")
+    return _upsert_answer(session, attempt, question.id, selected_option=selected_option)
+
+
+def set_answer_recording(
+    session: Session, student: User, attempt_id: int, question_id: int, recording_path: str
+) -> Answer:
+    """Store the recorded oral answer's path (relative to MEDIA_DIR) for a question; for the capture work."""
+    attempt = get_open_attempt_for_student(session, student, attempt_id)
+    question = _question_of(session, attempt, question_id)
+    return _upsert_answer(session, attempt, question.id, recording_path=recording_path)
+
+
+def submit_attempt(session: Session, student: User, attempt_id: int) -> Attempt:
+    if student.role != Role.student:
+        raise Forbidden("Only the student taking the test can submit it.")
+    attempt = get_attempt_for(session, student, attempt_id, lock=True)
+    if attempt.submitted_at is not None:
+        return attempt  # idempotent: the first submission's result
+    test = session.get(Test, attempt.test_id)
+    if test.kind == TestKind.single_choice:
+        answers = {a.question_id: a.selected_option for a in attempt.answers}
+        attempt.score = sum(1 for q in test.questions if answers.get(q.id) == q.correct_option)
+        attempt.max_score = len(test.questions)
+    attempt.submitted_at = utcnow()
+    session.add(attempt)
+    session.commit()
+    session.refresh(attempt)
+    return attempt
+
+
+def to_read(attempt: Attempt) -> AttemptRead:
+    return AttemptRead(
+        id=attempt.id,
+        test_id=attempt.test_id,
+        student_id=attempt.student_id,
+        started_at=attempt.started_at,
+        submitted_at=attempt.submitted_at,
+        score=attempt.score,
+        max_score=attempt.max_score,
+        answers=[
+            AnswerRead(
+                question_id=a.question_id,
+                selected_option=a.selected_option,
+                has_recording=a.recording_path is not None,
+                updated_at=a.updated_at,
+            )
+            for a in attempt.answers
+        ],
+    )
+
+
+def list_attempts(
+    session: Session,
+    user: User,
+    test_id: int | None = None,
+    student_id: int | None = None,
+    submitted: bool | None = None,
+) -> list[Attempt]:
+    """Students get only their own attempts; staff filter by test, student and submission."""
+    query = select(Attempt).options(selectinload(Attempt.answers)).order_by(col(Attempt.started_at).desc())
+    if user.role == Role.student:
+        query = query.where(Attempt.student_id == user.id)
+    elif student_id is not None:
+        query = query.where(Attempt.student_id == student_id)
+    if test_id is not None:
+        query = query.where(Attempt.test_id == test_id)
+    if submitted is not None:
+        query = query.where(
+            col(Attempt.submitted_at).is_not(None) if submitted else col(Attempt.submitted_at).is_(None)
+        )
+    return list(session.exec(query).all())
+
+
+def list_results(
+    session: Session, user: User, test_id: int | None = None, student_id: int | None = None
+) -> list[ResultRead]:
+    """Submitted attempts with names: students see their own; teachers and admins all (filterable)."""
+    query = (
+        select(Attempt, Test, User)
+        .join(Test, Attempt.test_id == Test.id)
+        .join(User, Attempt.student_id == User.id)
+        .where(col(Attempt.submitted_at).is_not(None))
+        .order_by(col(Attempt.submitted_at).desc(), col(Attempt.id).desc())
+    )
+    if user.role == Role.student:
+        query = query.where(Attempt.student_id == user.id)
+    elif student_id is not None:
+        query = query.where(Attempt.student_id == student_id)
+    if test_id is not None:
+        query = query.where(Attempt.test_id == test_id)
+    return [
+        ResultRead(
+            attempt_id=attempt.id,
+            test_id=test.id,
+            test_title=test.title,
+            test_topic=test.topic,
+            test_kind=test.kind,
+            student_id=student.id,
+            student_username=student.username,
+            student_full_name=student.full_name,
+            started_at=attempt.started_at,
+            submitted_at=attempt.submitted_at,
+            score=attempt.score,
+            max_score=attempt.max_score,
+        )
+        for attempt, test, student in session.exec(query).all()
+    ]
