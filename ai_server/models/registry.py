@@ -1,0 +1,127 @@
+"""Model registry: each served model is a ``.keras`` file plus ``<name>.json`` metadata next to it.
+
+A route module declares the models it needs as ``MODELS = [ModelSpec(...)]``; ``main.py`` collects them and
+the lifespan loads them all once, in a thread. Routes then fetch theirs with ``registry.get(name)`` and submit
+inputs to ``loaded.batcher``.
+"""
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ai_server.config import Settings
+from ai_server.errors import NotReady
+
+log = logging.getLogger(__name__)
+
+PUBLIC_KEYS = ("name", "version", "kind", "labels", "input_size", "val_accuracy", "training_data", "licence")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model to load: ``name`` (registry key), ``kind`` (face|voice), the Settings field with its path."""
+
+    name: str
+    kind: str
+    path_setting: str
+
+    def path(self, settings: Settings) -> Path:
+        return Path(getattr(settings, self.path_setting))
+
+
+@dataclass
+class LoadedModel:
+    """A loaded Keras model, its metadata (``meta`` holds every key of the JSON) and its batcher."""
+
+    spec: ModelSpec
+    model: Any
+    meta: dict[str, Any]
+    batcher: Any
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.meta["labels"])
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.meta.get('name', self.spec.name)}-{self.meta.get('version', '0')}"
+
+    def info(self) -> dict[str, Any]:
+        """The public description used by ``GET /v1/models``."""
+        out = {k: self.meta.get(k) for k in PUBLIC_KEYS}
+        out["kind"] = out["kind"] or self.spec.kind
+        out["name"] = out["name"] or self.spec.name
+        return out
+
+
+def read_metadata(model_path: Path) -> dict[str, Any]:
+    """The metadata JSON next to a model file (``fer.keras`` -> ``fer.json``)."""
+    return json.loads(model_path.with_suffix(".json").read_text())
+
+
+@dataclass
+class Registry:
+    """Holds the specs to load and, once ``load_all`` ran, the loaded models."""
+
+    settings: Settings
+    specs: list[ModelSpec]
+    models: dict[str, LoadedModel] = field(default_factory=dict)
+    error: str | None = None
+    missing: list[str] = field(default_factory=list)
+    _ready: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def load_all(self) -> None:
+        """Load every model, its metadata and batcher (blocking: run in a thread).
+
+        A spec without a model file is skipped and listed in ``missing``.
+        """
+        import keras  # heavy import kept out of module import time
+
+        import ai_server.models.layers  # noqa: F401 - registers custom layers for deserialisation
+        from ai_server.inference.batcher import Batcher
+
+        try:
+            for spec in self.specs:
+                path = spec.path(self.settings)
+                if not path.exists():
+                    log.warning("model %s: no file at %s; its routes answer 503", spec.name, path)
+                    self.missing.append(spec.name)
+                    continue
+                log.info("loading model %s from %s", spec.name, path)
+                model = keras.models.load_model(path, compile=False)
+                meta = read_metadata(path)
+                batcher = Batcher(
+                    model,
+                    spec.name,
+                    max_batch=self.settings.batch_max_size,
+                    max_wait_ms=self.settings.batch_max_wait_ms,
+                )
+                batcher.warm_up()
+                self.models[spec.name] = LoadedModel(spec, model, meta, batcher)
+        except Exception as exc:  # noqa: BLE001 - reported by /readyz, the process keeps serving /healthz
+            self.error = f"{type(exc).__name__}: {exc}"
+            log.exception("model loading failed")
+            return
+        self._ready.set()
+
+    def get(self, name: str) -> LoadedModel:
+        """The loaded model ``name``; raises NotReady (503) while models are still loading."""
+        if name in self.missing:
+            raise NotReady(f"The {name} model is not installed on this server.")
+        if not self.ready or name not in self.models:
+            raise NotReady("The AI models are still loading; try again in a few seconds.")
+        return self.models[name]
+
+    def infos(self) -> list[dict[str, Any]]:
+        return [m.info() for m in self.models.values()]
+
+    async def close(self) -> None:
+        for m in self.models.values():
+            await m.batcher.close()

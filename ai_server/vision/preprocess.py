@@ -1,0 +1,31 @@
+"""The one face preprocessing function, shared by training and serving (FAFERII, FASEL thesis).
+
+grey face crop -> bicubic resize to the model's input size -> histogram equalisation -> floats in [-1, 1].
+"""
+
+import cv2
+import numpy as np
+
+FACE_SIZE = 48
+
+
+def to_grey(image: np.ndarray) -> np.ndarray:
+    """Return a single-channel uint8 image from a grey, BGR or BGRA array."""
+    if image.ndim == 2:
+        return image
+    if image.shape[2] == 1:
+        return image[:, :, 0]
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def preprocess_face(crop: np.ndarray, size: int = FACE_SIZE) -> np.ndarray:
+    """Turn a face crop (grey or BGR uint8) into a float32 array of shape (size, size, 1) in [-1, 1]."""
+    grey = to_grey(crop)
+    if grey.dtype != np.uint8:
+        grey = np.clip(grey, 0, 255).astype(np.uint8)
+    if grey.shape != (size, size):
+        grey = cv2.resize(grey, (size, size), interpolation=cv2.INTER_CUBIC)
+    grey = cv2.equalizeHist(grey)
+    return (grey.astype(np.float32) / 127.5 - 1.0)[:, :, None]
