@@ -1,4 +1,8 @@
-"""The web server application: `uvicorn web_server.main:app --port 8000`."""
+"""The web server application: `uvicorn web_server.main:app --port 8000`.
+
+`app` is built on first access (module `__getattr__`), so importing `create_app` (tests, tools) neither reads
+the process settings nor touches the default database.
+"""
 
 from __future__ import annotations
 
@@ -68,4 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-app = create_app()
+def __getattr__(name: str) -> FastAPI:
+    if name == "app":
+        app = create_app()
+        globals()["app"] = app
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
