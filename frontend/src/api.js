@@ -1,0 +1,205 @@
+/**
+ * The one module that talks to the web server (`/api/v1`, same origin).
+ * Every shape the UI depends on is read here or in lib/ normalisers, so API changes stay local.
+ */
+const BASE = '/api/v1'
+
+export class ApiError extends Error {
+  constructor(status, message, detail = null) {
+    super(message)
+    this.name = 'ApiError'
+    this.status = status
+    this.detail = detail
+  }
+}
+
+const hooks = {
+  getToken: () => null,
+  onUnauthorized: () => {},
+}
+
+/** Wire the client to the auth store: where the token lives and what a 401 does. */
+export function configureApi({ getToken, onUnauthorized } = {}) {
+  if (getToken) hooks.getToken = getToken
+  if (onUnauthorized) hooks.onUnauthorized = onUnauthorized
+}
+
+const STATUS_MESSAGES = {
+  400: 'The request was not accepted.',
+  401: 'Please sign in again.',
+  403: 'You do not have permission to do that.',
+  404: 'Not found.',
+  409: 'That conflicts with the current state (it may already be submitted).',
+  413: 'The file is too large.',
+  415: 'That file type is not supported.',
+  422: 'Some fields are not valid.',
+  429: 'Too many attempts. Please wait a moment and try again.',
+  500: 'The server had a problem. Please try again later.',
+  502: 'The server is unreachable right now. Please try again later.',
+  503: 'The service is temporarily unavailable.',
+}
+
+/** Turn a FastAPI `detail` (string, list of field errors, or object) into one readable sentence. */
+export function errorMessage(detail, status) {
+  if (typeof detail === 'string' && detail.trim()) return detail
+  if (Array.isArray(detail) && detail.length) {
+    return detail
+      .map((d) => {
+        if (typeof d === 'string') return d
+        const loc = Array.isArray(d.loc) ? d.loc.filter((p) => p !== 'body' && p !== 'query').join('.') : ''
+        const msg = d.msg || d.message || 'is not valid'
+        return loc ? `${loc}: ${msg}` : msg
+      })
+      .join('; ')
+  }
+  if (detail && typeof detail === 'object') {
+    if (typeof detail.message === 'string') return detail.message
+    if (typeof detail.detail === 'string') return detail.detail
+  }
+  return STATUS_MESSAGES[status] || `Unexpected error (${status}).`
+}
+
+/** Lists may come bare or wrapped ({items}, {data}, {results}); always give an array. */
+export function asList(data) {
+  if (Array.isArray(data)) return data
+  if (data && typeof data === 'object') {
+    for (const key of ['items', 'data', 'results', 'users', 'tests', 'charts', 'attempts']) {
+      if (Array.isArray(data[key])) return data[key]
+    }
+  }
+  return []
+}
+
+function buildUrl(path, query) {
+  const url = BASE + path
+  if (!query) return url
+  const params = new URLSearchParams()
+  for (const [k, v] of Object.entries(query)) {
+    if (v !== undefined && v !== null && v !== '') params.append(k, String(v))
+  }
+  const qs = params.toString()
+  return qs ? `${url}?${qs}` : url
+}
+
+/**
+ * Low-level request. Returns `{ status, data, response }`.
+ * Throws ApiError for network failures (status 0) and any status >= 400, except those in `accept`.
+ */
+export async function request(method, path, opts = {}) {
+  const { json, form, body, query, auth = true, accept = [], blob = false, signal } = opts
+  const headers = { Accept: blob ? '*/*' : 'application/json' }
+  let payload = body
+  if (json !== undefined) {
+    headers['Content-Type'] = 'application/json'
+    payload = JSON.stringify(json)
+  } else if (form !== undefined) {
+    payload = form // FormData or URLSearchParams: the browser sets the content type
+  }
+  const token = auth ? hooks.getToken() : null
+  if (token) headers.Authorization = `Bearer ${token}`
+
+  let response
+  try {
+    response = await fetch(buildUrl(path, query), { method, headers, body: payload, signal })
+  } catch (err) {
+    if (err && err.name === 'AbortError') throw err
+    throw new ApiError(0, 'Cannot reach the server. Check your connection and try again.')
+  }
+
+  let data = null
+  if (blob && response.ok) {
+    data = await response.blob()
+  } else {
+    const text = await response.text()
+    if (text) {
+      try {
+        data = JSON.parse(text)
+      } catch {
+        data = response.ok ? text : null
+      }
+    }
+  }
+
+  if (response.status >= 400 && !accept.includes(response.status)) {
+    const detail = data && typeof data === 'object' ? data.detail : null
+    if (response.status === 401 && auth && token) hooks.onUnauthorized()
+    throw new ApiError(response.status, errorMessage(detail, response.status), detail)
+  }
+  return { status: response.status, data, response }
+}
+
+const get = async (path, query) => (await request('GET', path, { query })).data
+const send = async (method, path, json) => (await request(method, path, { json })).data
+
+// ---- auth and users ----
+export async function login(username, password) {
+  const form = new URLSearchParams({ username, password })
+  const { data } = await request('POST', '/auth/login', { form, auth: false })
+  return data
+}
+export const getMe = () => get('/users/me')
+export const listUsers = async (query) => asList(await get('/users', query))
+export const createUser = (user) => send('POST', '/users', user)
+export const updateUser = (id, patch) => send('PATCH', `/users/${id}`, patch)
+export const resetPassword = (id, password) => send('PATCH', `/users/${id}`, { password })
+export async function importUsers(file) {
+  const form = new FormData()
+  form.append('file', file, file.name || 'users.csv')
+  return (await request('POST', '/users/import', { form })).data
+}
+
+// ---- tests ----
+export const listTests = async (query) => asList(await get('/tests', query))
+export const getTest = (id) => get(`/tests/${id}`)
+export const createTest = (test) => send('POST', '/tests', test)
+export const updateTest = (id, patch) => send('PATCH', `/tests/${id}`, patch)
+
+// ---- attempts and results ----
+/** Start (or resume) an attempt. `camera` tells the server whether frames will be sent. */
+export const startAttempt = (testId, info = {}) => send('POST', `/tests/${testId}/attempts`, info)
+export const getAttempt = (id) => get(`/attempts/${id}`)
+export const saveAnswer = (attemptId, questionId, selectedOption) =>
+  send('PUT', `/attempts/${attemptId}/answers/${questionId}`, { selected_option: selectedOption })
+export const submitAttempt = (id) => send('POST', `/attempts/${id}/submit`)
+export const listResults = async (query) => asList(await get('/results', query))
+
+// ---- capture (status codes matter: 200 live, 202 pending, 503 unavailable) ----
+const CAPTURE_ACCEPT = [202, 503, 502, 504]
+export async function postFrame(attemptId, jpeg, capturedAt, questionId) {
+  const form = new FormData()
+  form.append('image', jpeg, 'frame.jpg')
+  form.append('captured_at', capturedAt)
+  form.append('question_id', String(questionId))
+  const { status, data } = await request('POST', `/attempts/${attemptId}/frames`, {
+    form,
+    accept: CAPTURE_ACCEPT,
+  })
+  return { status, data }
+}
+export async function postAudio(attemptId, audio, questionId, startedAt) {
+  const form = new FormData()
+  const ext = (audio.type || '').includes('ogg') ? 'ogg' : (audio.type || '').includes('wav') ? 'wav' : 'webm'
+  form.append('audio', audio, `answer-${questionId}.${ext}`)
+  form.append('question_id', String(questionId))
+  form.append('started_at', startedAt)
+  const { status, data } = await request('POST', `/attempts/${attemptId}/audio`, {
+    form,
+    accept: CAPTURE_ACCEPT,
+  })
+  return { status, data }
+}
+
+// ---- charts and reports ----
+export const getEmotions = (attemptId, modality) => get(`/attempts/${attemptId}/emotions`, { modality })
+export const getAttemptCharts = (attemptId) => get(`/attempts/${attemptId}/charts`)
+export const listCharts = async (query) => asList(await get('/charts', query))
+export const getReport = (testId) => get(`/tests/${testId}/report`)
+export async function downloadReportCsv(testId) {
+  const { data, response } = await request('GET', `/tests/${testId}/report`, {
+    query: { format: 'csv' },
+    blob: true,
+  })
+  const cd = response.headers.get('Content-Disposition') || ''
+  const match = /filename="?([^";]+)"?/i.exec(cd)
+  return { blob: data, filename: match ? match[1] : `test-${testId}-report.csv` }
+}

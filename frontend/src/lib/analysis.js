@@ -1,0 +1,26 @@
+/**
+ * Emotion-analysis status shown to the student, derived from the capture responses:
+ * 200/201 live, 202 pending (queued for later), 503/502/504 or no connection unavailable.
+ */
+export const ANALYSIS = {
+  starting: { label: 'Emotion analysis: starting', color: 'grey', help: 'Waiting for the first frame.' },
+  live: { label: 'Emotion analysis: live', color: 'success', help: 'Your frames and answers are analysed now.' },
+  pending: {
+    label: 'Emotion analysis: pending',
+    color: 'warning',
+    help: 'Analysis is busy; your data is kept and analysed later. Carry on.',
+  },
+  unavailable: {
+    label: 'Emotion analysis: unavailable',
+    color: 'error',
+    help: 'Analysis is unavailable right now. You can still finish the test normally.',
+  },
+  off: { label: 'Emotion analysis: camera off', color: 'grey', help: 'No camera is used for this test.' },
+}
+
+export function analysisFromStatus(status) {
+  if (status === 200 || status === 201) return 'live'
+  if (status === 202) return 'pending'
+  if (status === 0 || status === 502 || status === 503 || status === 504) return 'unavailable'
+  return null // other 4xx: a problem with this one upload, not with the analysis service
+}

@@ -1,0 +1,74 @@
+/** Small display helpers shared by the views. */
+export const KIND_LABELS = { single_choice: 'Single choice', oral: 'Oral' }
+export const STATUS_LABELS = { new: 'New', in_progress: 'In progress', submitted: 'Submitted' }
+export const STATUS_COLORS = { new: 'info', in_progress: 'warning', submitted: 'success' }
+
+export function kindLabel(kind) {
+  return KIND_LABELS[kind] || kind || '—'
+}
+
+export function formatDate(value) {
+  if (!value) return '—'
+  const d = new Date(value)
+  if (Number.isNaN(d.getTime())) return String(value)
+  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+}
+
+export function formatTime(value) {
+  const d = new Date(value)
+  if (Number.isNaN(d.getTime())) return String(value ?? '')
+  return d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+}
+
+export function percent(x, digits = 0) {
+  if (typeof x !== 'number' || Number.isNaN(x)) return '—'
+  return `${(x * 100).toFixed(digits)}%`
+}
+
+/** Normalise one row of GET /results (an attempt, possibly with nested test / student). */
+export function normaliseResult(r) {
+  return {
+    id: r.id ?? r.attempt_id,
+    testId: r.test_id ?? r.test?.id,
+    testTitle: r.test_title ?? r.test?.title ?? null,
+    kind: r.kind ?? r.test_kind ?? r.test?.kind ?? null,
+    studentId: r.student_id ?? r.student?.id,
+    student: r.student_full_name ?? r.student_name ?? r.student?.full_name ?? r.student_username ?? r.student?.username ?? null,
+    startedAt: r.started_at ?? null,
+    submittedAt: r.submitted_at ?? null,
+    score: r.score ?? null,
+    maxScore: r.max_score ?? null,
+    camera: r.camera ?? r.camera_consent ?? r.camera_available ?? null,
+  }
+}
+
+/** Status of a test for the student, from their attempts: new / in_progress / submitted. */
+export function testStatus(testId, results) {
+  const mine = results.filter((r) => String(r.testId) === String(testId))
+  if (!mine.length) return { status: 'new', attempt: null }
+  const open = mine.find((r) => !r.submittedAt)
+  if (open) return { status: 'in_progress', attempt: open }
+  const last = [...mine].sort((a, b) => String(b.submittedAt).localeCompare(String(a.submittedAt)))[0]
+  return { status: 'submitted', attempt: last }
+}
+
+/** Normalise one row of GET /charts. */
+export function normaliseChartRow(r) {
+  return {
+    attemptId: r.attempt_id ?? r.id,
+    testId: r.test_id ?? r.test?.id ?? null,
+    testTitle: r.test_title ?? r.title ?? r.test?.title ?? `Test ${r.test_id ?? ''}`,
+    kind: r.kind ?? r.test_kind ?? r.test?.kind ?? null,
+    date: r.date ?? r.submitted_at ?? r.started_at ?? r.created_at ?? null,
+    studentId: r.student_id ?? r.student?.id ?? null,
+    student: r.student_full_name ?? r.student_name ?? r.student?.full_name ?? r.student_username ?? r.student?.username ?? null,
+    faceSamples: r.face_samples ?? r.face_count ?? r.counts?.face ?? null,
+    voiceSamples: r.voice_samples ?? r.voice_count ?? r.counts?.voice ?? null,
+    camera: r.camera ?? r.camera_consent ?? null,
+  }
+}
+
+/** Newest first by a date field (ISO strings or Dates). */
+export function newestFirst(rows, key = 'date') {
+  return [...rows].sort((a, b) => (Date.parse(b[key]) || 0) - (Date.parse(a[key]) || 0))
+}
