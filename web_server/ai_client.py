@@ -9,6 +9,7 @@ maps the AI server's answers to two domain errors:
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -57,8 +58,11 @@ class AIClient:
         timeout_s: float,
         connect_timeout_s: float = 2.0,
         max_connections: int = 64,
+        breaker_s: float = 0.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        self._breaker_s = breaker_s
+        self._down_until = 0.0
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             timeout=httpx.Timeout(timeout_s, connect=min(connect_timeout_s, timeout_s)),
@@ -73,7 +77,35 @@ class AIClient:
     async def aclose(self) -> None:
         await self._client.aclose()
 
+    @property
+    def looks_down(self) -> bool:
+        """True for `breaker_s` seconds after the AI server was found unavailable."""
+        return time.monotonic() < self._down_until
+
     async def _post_file(
+        self,
+        path: str,
+        field: str,
+        data: bytes,
+        filename: str,
+        content_type: str,
+        params: dict | None,
+        fail_fast: bool,
+    ) -> dict[str, Any]:
+        """POST one file. `fail_fast`: while the breaker is open, raise AIUnavailable without calling."""
+        if fail_fast and self.looks_down:
+            raise AIUnavailable(
+                "The AI server was unavailable a moment ago; the media will be analysed later."
+            )
+        try:
+            body = await self._call(path, field, data, filename, content_type, params)
+        except AIUnavailable:
+            self._down_until = time.monotonic() + self._breaker_s
+            raise
+        self._down_until = 0.0
+        return body
+
+    async def _call(
         self, path: str, field: str, data: bytes, filename: str, content_type: str, params: dict | None
     ) -> dict[str, Any]:
         files = {field: (filename, data, content_type or "application/octet-stream")}
@@ -96,18 +128,29 @@ class AIClient:
             raise AIUnavailable("The AI server sent an unexpected answer.")
         return body
 
-    async def face(self, image: bytes, filename: str = "frame.jpg", content_type: str = "image/jpeg") -> dict:
+    async def face(
+        self,
+        image: bytes,
+        filename: str = "frame.jpg",
+        content_type: str = "image/jpeg",
+        fail_fast: bool = True,
+    ) -> dict:
         """POST /v1/face -> {"model", "faces": [{"box", "emotion", "confidence", "scores"}], "elapsed_ms"}."""
-        body = await self._post_file("/v1/face", "image", image, filename, content_type, {"detect": "true"})
+        params = {"detect": "true"}
+        body = await self._post_file("/v1/face", "image", image, filename, content_type, params, fail_fast)
         if not isinstance(body.get("faces"), list):
             raise AIUnavailable("The AI server's face answer has no 'faces' list.")
         return body
 
     async def voice(
-        self, audio: bytes, filename: str = "answer.webm", content_type: str = "audio/webm"
+        self,
+        audio: bytes,
+        filename: str = "answer.webm",
+        content_type: str = "audio/webm",
+        fail_fast: bool = True,
     ) -> dict:
         """POST /v1/voice -> {"model", "duration_s", "segments": [...], "overall", "elapsed_ms"}."""
-        body = await self._post_file("/v1/voice", "audio", audio, filename, content_type, None)
+        body = await self._post_file("/v1/voice", "audio", audio, filename, content_type, None, fail_fast)
         if not isinstance(body.get("segments"), list):
             raise AIUnavailable("The AI server's voice answer has no 'segments' list.")
         return body

@@ -19,6 +19,7 @@ from web_server.api.main import api_router
 from web_server.core.config import Settings, get_settings
 from web_server.core.db import make_engine
 from web_server.frontend import add_frontend_routes
+from web_server.services.capture import capture_runtime
 from web_server.services.errors import DomainError
 from web_server.services.ratelimit import LoginRateLimiter
 
@@ -45,7 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with capture_runtime(app.state, settings, engine):  # AI client + retry queue
+            yield
         engine.dispose()
 
     app = FastAPI(

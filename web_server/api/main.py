@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from web_server.api.routes import attempts, auth, health, tests, users
+from web_server.api.routes import attempts, auth, capture, charts, health, tests, users
 
 api_router = APIRouter()
 api_router.include_router(health.router)
@@ -10,3 +10,5 @@ api_router.include_router(auth.router)
 api_router.include_router(users.router)
 api_router.include_router(tests.router)
 api_router.include_router(attempts.router)
+api_router.include_router(capture.router)
+api_router.include_router(charts.router)

@@ -1,0 +1,242 @@
+"""Frames and oral answers through the web server to the real AI server; ownership; bad media; reading."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+import pytest
+
+from tests.capture.helpers import at_offset, parse, post_audio, post_frame, start_attempt
+from tests.capture.media import blank_frame, compose_frame, detectable_faces, ravdess_clip, to_webm_opus
+from tests.support.api import API
+from web_server.services.fusion import FACE_LABELS, VOICE_LABELS
+
+
+@pytest.fixture(scope="module")
+def happy() -> bytes:
+    return compose_frame([detectable_faces("happy", 1)[0]])
+
+
+@pytest.fixture(scope="module")
+def two_faces() -> bytes:
+    return compose_frame(list(detectable_faces("happy", 2)))
+
+
+@pytest.fixture(scope="module")
+def speech() -> bytes:
+    return to_webm_opus(ravdess_clip("05", actor=2), min_seconds=5.0)
+
+
+def test_frames_become_face_samples_with_times_and_questions(client, people, happy, two_faces):
+    attempt = start_attempt(client, people)
+    q1, q2, _ = (q["id"] for q in attempt["test"]["questions"])
+    sent = [(3.2, q1, happy, 1), (14.5, q1, two_faces, 2), (25.0, q2, blank_frame(), 0)]
+    for offset, qid, jpeg, n_faces in sent:
+        r = post_frame(client, people.student, attempt["id"], qid, at_offset(attempt, offset), jpeg)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["status"] == "analysed"
+        [sample] = body["samples"]
+        assert sample["faces"] == n_faces and sample["question_id"] == qid
+        if n_faces:
+            assert sample["emotion"] in FACE_LABELS
+            assert sample["confidence"] == pytest.approx(sample["scores"][sample["emotion"]])
+            assert math.fsum(sample["scores"].values()) == pytest.approx(1.0, abs=0.01)
+        else:
+            assert sample["emotion"] is None and sample["scores"] is None
+
+    r = client.get(
+        f"{API}/attempts/{attempt['id']}/emotions", headers=people.student, params={"modality": "face"}
+    )
+    assert r.status_code == 200
+    timeline = r.json()
+    assert [(s["question_id"], s["faces"]) for s in timeline] == [(q1, 1), (q1, 2), (q2, 0)]
+    for s, (offset, *_rest) in zip(timeline, sent, strict=True):
+        assert abs((parse(s["captured_at"]) - at_offset(attempt, offset)).total_seconds()) < 0.002
+    assert (
+        client.get(
+            f"{API}/attempts/{attempt['id']}/emotions", headers=people.student, params={"modality": "voice"}
+        ).json()
+        == []
+    )
+
+    charts = client.get(f"{API}/attempts/{attempt['id']}/charts", headers=people.teacher).json()
+    bar = charts["bar"]["face"]
+    assert [(b["start_s"], b["end_s"], b["total"]) for b in bar] == [
+        (0, 10, 1),
+        (10, 20, 1),
+    ]  # no face at 25 s
+    assert sum(b["total"] for b in bar) == sum(p["count"] for p in charts["pie"]["face"]) == 2
+    assert charts["presence"] == {"none": 1, "one": 1, "several": 1}
+    per_q = {p["question_id"]: p for p in charts["per_question"]["face"]}
+    assert per_q[q1]["total"] == 2 and per_q[q2]["total"] == 0 and len(per_q) == 3
+    assert sum(sum(p["counts"].values()) for p in per_q.values()) == 2
+    assert charts["missing"] == {
+        "face": {"pending": 0, "unanalysed": 0},
+        "voice": {"pending": 0, "unanalysed": 0},
+    }
+    assert [f["sources"] for f in charts["fused"]] == [["face"], ["face"]]
+    assert charts["fused"][0]["emotion"] == timeline[0]["emotion"]
+    # raw frames are not kept by default
+    assert not list(Path(client.app.state.settings.MEDIA_DIR).rglob("*.jpg"))
+
+
+def test_audio_is_the_answer_and_gives_timed_voice_samples(client, people, happy, speech):
+    attempt = start_attempt(client, people, kind="oral")
+    q1, q2 = (q["id"] for q in attempt["test"]["questions"])
+    started = at_offset(attempt, 12.0)
+    r = post_audio(client, people.student, attempt["id"], q2, started, speech)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "analysed" and body["samples"]
+    for s in body["samples"]:
+        assert s["modality"] == "voice" and s["question_id"] == q2 and s["emotion"] in VOICE_LABELS
+        assert 0 <= s["segment_start_s"] < s["segment_end_s"] <= 5.5
+        delta = (parse(s["captured_at"]) - started).total_seconds()
+        assert delta == pytest.approx(s["segment_start_s"], abs=0.002)
+    # the recording is the answer to q2, on disk under MEDIA_DIR
+    got = client.get(f"{API}/attempts/{attempt['id']}", headers=people.student).json()
+    answers = {a["question_id"]: a for a in got["answers"]}
+    assert answers[q2]["has_recording"] is True and q1 not in answers
+    files = list(Path(client.app.state.settings.MEDIA_DIR).rglob("*.webm"))
+    assert len(files) == 1 and files[0].read_bytes() == speech
+
+    r = post_frame(client, people.student, attempt["id"], q2, at_offset(attempt, 13.0), happy)
+    assert r.status_code == 200
+    charts = client.get(f"{API}/attempts/{attempt['id']}/charts", headers=people.student).json()
+    n_voice = len(body["samples"])
+    assert sum(b["total"] for b in charts["bar"]["voice"]) == n_voice
+    assert sum(p["count"] for p in charts["pie"]["voice"]) == n_voice
+    assert math.fsum(p["share"] for p in charts["pie"]["voice"]) == pytest.approx(1.0, abs=0.001)
+    assert {p["question_id"]: p["total"] for p in charts["per_question"]["voice"]} == {q1: 0, q2: n_voice}
+    fused = charts["fused"]
+    assert fused[0]["start_s"] == 10 and fused[0]["sources"] == ["face", "voice"]
+    for window in fused:
+        assert math.fsum(window["scores"].values()) == pytest.approx(1.0, abs=1e-3)
+        assert window["emotion"] in VOICE_LABELS
+
+
+def test_audio_only_for_oral_tests(client, people, speech):
+    attempt = start_attempt(client, people)
+    q1 = attempt["test"]["questions"][0]["id"]
+    r = post_audio(client, people.student, attempt["id"], q1, at_offset(attempt, 1), speech)
+    assert r.status_code == 422 and "oral" in r.json()["detail"]
+
+
+def test_ownership_and_closed_attempts(client, people, happy):
+    attempt = start_attempt(client, people)
+    aid, q1 = attempt["id"], attempt["test"]["questions"][0]["id"]
+    at = at_offset(attempt, 1)
+    assert post_frame(client, people.student2, aid, q1, at, happy).status_code == 404
+    assert post_frame(client, people.teacher, aid, q1, at, happy).status_code == 403
+    assert post_frame(client, {}, aid, q1, at, happy).status_code == 401
+    assert post_frame(client, people.student, 999999, q1, at, happy).status_code == 404
+    other = start_attempt(client, people, student="student2")
+    assert (
+        post_frame(client, people.student, aid, other["test"]["questions"][0]["id"], at, happy).status_code
+        == 404
+    )
+    assert post_frame(client, people.student, aid, q1, at, happy).status_code == 200
+
+    for path in ("emotions", "charts"):
+        assert client.get(f"{API}/attempts/{aid}/{path}", headers=people.student2).status_code == 404
+        for who in (people.student, people.teacher2, people.admin):
+            assert client.get(f"{API}/attempts/{aid}/{path}", headers=who).status_code == 200
+
+    listed = client.get(f"{API}/charts", headers=people.student2).json()
+    assert [c["attempt_id"] for c in listed] == [other["id"]]
+    listed = client.get(f"{API}/charts", headers=people.teacher).json()
+    assert [c["attempt_id"] for c in listed] == [other["id"], aid]  # newest first
+    assert listed[1]["test_title"] == attempt["test"]["title"] and listed[1]["test_kind"] == "single_choice"
+    assert listed[1]["samples"]["face"]["ok"] == 1
+    by_student = client.get(
+        f"{API}/charts", headers=people.teacher, params={"student_id": people.ids["student"]}
+    )
+    assert [c["attempt_id"] for c in by_student.json()] == [aid]
+    by_test = client.get(f"{API}/charts", headers=people.admin, params={"test_id": other["test_id"]})
+    assert [c["attempt_id"] for c in by_test.json()] == [other["id"]]
+
+    assert client.get(f"{API}/tests/{attempt['test_id']}/report", headers=people.student).status_code == 403
+    assert client.get(f"{API}/tests/999999/report", headers=people.teacher).status_code == 404
+
+    r = client.post(f"{API}/attempts/{aid}/submit", headers=people.student)
+    assert r.status_code == 200
+    r = post_frame(client, people.student, aid, q1, at_offset(attempt, 2), happy)
+    assert r.status_code == 409 and "submitted" in r.json()["detail"]
+
+
+def test_bad_media_gets_the_ai_servers_message_and_nothing_is_lost(client, people, speech):
+    attempt = start_attempt(client, people, kind="oral")
+    aid, q1 = attempt["id"], attempt["test"]["questions"][0]["id"]
+    at = at_offset(attempt, 1)
+    assert post_audio(client, people.student, aid, q1, at, speech).status_code == 200
+
+    r = post_frame(client, people.student, aid, q1, at, b"this is not a picture")
+    assert r.status_code == 415 and "image" in r.json()["detail"].lower()
+    r = post_audio(client, people.student, aid, q1, at, b"\x00\x01 not audio at all" * 10)
+    assert r.status_code == 415 and "audio" in r.json()["detail"].lower()
+    r = post_frame(client, people.student, aid, q1, at, b"")
+    assert r.status_code == 422 and "empty" in r.json()["detail"]
+    r = client.post(
+        f"{API}/attempts/{aid}/frames",
+        headers=people.student,
+        files={"image": ("f.jpg", b"x", "image/jpeg")},
+        data={"captured_at": "yesterday", "question_id": str(q1)},
+    )
+    assert r.status_code == 422 and "ISO 8601" in r.json()["detail"]
+    r = client.post(f"{API}/attempts/{aid}/frames", headers=people.student, data={"captured_at": "x"})
+    assert r.status_code == 422
+    big = b"\xff" * (client.app.state.settings.MAX_IMAGE_BYTES + 1)
+    assert post_frame(client, people.student, aid, q1, at, big).status_code == 413
+
+    # the first (good) recording is still the answer, with its samples; the bad uploads left nothing
+    got = client.get(f"{API}/attempts/{aid}", headers=people.student).json()
+    assert [a["has_recording"] for a in got["answers"]] == [True]
+    samples = client.get(f"{API}/attempts/{aid}/emotions", headers=people.student).json()
+    assert samples and {s["modality"] for s in samples} == {"voice"}
+    assert len(list(Path(client.app.state.settings.MEDIA_DIR).rglob("*.webm"))) == 1
+
+
+def test_report_json_and_csv_add_up(client, people, happy, two_faces, speech):
+    attempt = start_attempt(client, people, kind="oral")
+    test_id = attempt["test_id"]
+    q1, q2 = (q["id"] for q in attempt["test"]["questions"])
+    r2 = client.post(f"{API}/tests/{test_id}/attempts", headers=people.student2)
+    other = r2.json()
+    assert (
+        post_frame(client, people.student, attempt["id"], q1, at_offset(attempt, 1), happy).status_code == 200
+    )
+    assert (
+        post_frame(client, people.student2, other["id"], q1, at_offset(attempt, 2), two_faces).status_code
+        == 200
+    )
+    assert (
+        post_frame(client, people.student2, other["id"], q2, at_offset(attempt, 3), blank_frame()).status_code
+        == 200
+    )
+    voice = post_audio(client, people.student, attempt["id"], q2, at_offset(attempt, 4), speech).json()[
+        "samples"
+    ]
+
+    report = client.get(f"{API}/tests/{test_id}/report", headers=people.teacher).json()
+    assert report["attempts"] == 2 and [q["question_id"] for q in report["questions"]] == [q1, q2]
+    by_q = {q["question_id"]: q for q in report["questions"]}
+    assert by_q[q1]["face"]["total"] == 2 and by_q[q2]["face"]["total"] == 0
+    assert by_q[q2]["voice"]["total"] == len(voice) and by_q[q1]["voice"]["total"] == 0
+    assert report["overall"]["face"]["total"] == 2 and report["overall"]["voice"]["total"] == len(voice)
+
+    r = client.get(f"{API}/tests/{test_id}/report", headers=people.admin, params={"format": "csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert len(rows) == 3 + len(voice)  # every sample, the faceless frame included
+    assert {row["student_username"] for row in rows} == {"student", "student2"}
+    assert sorted(int(row["faces"]) for row in rows if row["modality"] == "face") == [0, 1, 2]
+    assert (
+        client.get(
+            f"{API}/tests/{test_id}/report", headers=people.teacher, params={"format": "xml"}
+        ).status_code
+        == 422
+    )

@@ -1,0 +1,346 @@
+"""Charts and reports over emotion samples, aggregated in SQL (GROUP BY) on SQLite and PostgreSQL.
+
+Only analysed samples with an emotion (`status = 'ok'`, `emotion IS NOT NULL`) are counted in the
+distributions; frames without a face, pending and unanalysed media are counted apart (`presence`,
+`missing`) so that a chart shows gaps instead of hiding them. Time buckets are integer divisions of
+`offset_ms` (milliseconds since the attempt started) by CHART_BUCKET_SECONDS.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+
+from sqlalchemy import Engine, and_, case, func
+from sqlmodel import Session, col, select
+
+from web_server.core.config import Settings
+from web_server.models.attempt import Attempt
+from web_server.models.emotion import EmotionSample, Modality, SampleStatus
+from web_server.models.test import Question, Test
+from web_server.models.user import Role, User
+from web_server.services.errors import NotFound
+from web_server.services.fusion import FACE_LABELS, VOICE_LABELS, Scored, fuse_timeline
+
+MODALITIES = (Modality.face.value, Modality.voice.value)
+LABELS = {"face": list(FACE_LABELS), "voice": list(VOICE_LABELS)}
+
+S = EmotionSample
+_counted = and_(S.status == SampleStatus.ok, col(S.emotion).is_not(None))
+
+
+def _dist(counts: dict[str, int]) -> dict:
+    total = sum(counts.values())
+    return {"counts": dict(sorted(counts.items())), "total": total}
+
+
+# --- one attempt -------------------------------------------------------------------------------------
+
+
+def list_samples(session: Session, attempt: Attempt, modality: str | None) -> list[EmotionSample]:
+    query = select(S).where(S.attempt_id == attempt.id)
+    if modality:
+        query = query.where(S.modality == modality)
+    return list(session.exec(query.order_by(S.captured_at, S.id)).all())
+
+
+def attempt_charts(session: Session, settings: Settings, attempt: Attempt) -> dict:
+    """Bar (time buckets), pie, per-question distributions per modality, the fused timeline, and
+    the counts of what is missing (pending / unanalysed) and of frames without or with several faces."""
+    bucket_s = settings.CHART_BUCKET_SECONDS
+    bucket = (S.offset_ms // (bucket_s * 1000)).label("bucket")
+    where = (S.attempt_id == attempt.id, _counted)
+
+    bar: dict[str, dict[int, dict]] = {m: {} for m in MODALITIES}
+    rows = session.exec(
+        select(S.modality, bucket, S.emotion, func.count(), func.avg(S.confidence))
+        .where(*where)
+        .group_by(S.modality, bucket, S.emotion)
+    ).all()
+    for modality, b, emotion, n, mean_conf in rows:
+        entry = bar[modality].setdefault(int(b), {"counts": {}, "total": 0, "conf_sum": 0.0})
+        entry["counts"][emotion] = n
+        entry["total"] += n
+        entry["conf_sum"] += float(mean_conf or 0.0) * n
+
+    questions = session.exec(
+        select(Question.id, Question.position)
+        .where(Question.test_id == attempt.test_id)
+        .order_by(Question.position)
+    ).all()
+    per_q: dict[str, dict[int, dict[str, int]]] = {m: {qid: {} for qid, _ in questions} for m in MODALITIES}
+    pie: dict[str, dict[str, int]] = {m: {} for m in MODALITIES}
+    rows = session.exec(
+        select(S.modality, S.question_id, S.emotion, func.count())
+        .where(*where)
+        .group_by(S.modality, S.question_id, S.emotion)
+    ).all()
+    for modality, qid, emotion, n in rows:
+        per_q[modality].setdefault(qid, {})[emotion] = n
+        pie[modality][emotion] = pie[modality].get(emotion, 0) + n
+
+    missing = {m: {"pending": 0, "unanalysed": 0} for m in MODALITIES}
+    presence = {"none": 0, "one": 0, "several": 0}
+    faces_kind = case((S.faces == 0, "none"), (S.faces == 1, "one"), else_="several")
+    rows = session.exec(
+        select(S.modality, S.status, faces_kind, func.count())
+        .where(S.attempt_id == attempt.id)
+        .group_by(S.modality, S.status, faces_kind)
+    ).all()
+    for modality, status, kind, n in rows:
+        if status in (SampleStatus.pending, SampleStatus.unanalysed):
+            missing[modality][status] += n
+        elif modality == Modality.face:
+            presence[kind] += n
+
+    position = dict(questions)
+    return {
+        "attempt_id": attempt.id,
+        "bucket_seconds": bucket_s,
+        "labels": LABELS,
+        "bar": {
+            m: [
+                {
+                    "start_s": b * bucket_s,
+                    "end_s": (b + 1) * bucket_s,
+                    "counts": dict(sorted(e["counts"].items())),
+                    "total": e["total"],
+                    "mean_confidence": round(e["conf_sum"] / e["total"], 4) if e["total"] else None,
+                }
+                for b, e in sorted(bar[m].items())
+            ]
+            for m in MODALITIES
+        },
+        "pie": {m: _pie(pie[m]) for m in MODALITIES},
+        "per_question": {
+            m: [
+                {"question_id": qid, "position": position.get(qid), **_dist(counts)}
+                for qid, counts in sorted(
+                    per_q[m].items(), key=lambda kv: (position.get(kv[0], 1 << 30), kv[0])
+                )
+            ]
+            for m in MODALITIES
+        },
+        "fused": fused_timeline(session, settings, attempt),
+        "presence": presence,
+        "missing": missing,
+    }
+
+
+def _pie(counts: dict[str, int]) -> list[dict]:
+    total = sum(counts.values())
+    return [
+        {"emotion": e, "count": n, "share": round(n / total, 4)}
+        for e, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+def fused_timeline(session: Session, settings: Settings, attempt: Attempt) -> list[dict]:
+    """Late fusion (see services/fusion.py) of this attempt's analysed face and voice samples."""
+    rows = session.exec(
+        select(S.modality, S.offset_ms, S.segment_start_s, S.segment_end_s, S.scores).where(
+            S.attempt_id == attempt.id, _counted, col(S.scores).is_not(None)
+        )
+    ).all()
+    frames, segments = [], []
+    for modality, off, seg_start, seg_end, scores in rows:
+        start = off / 1000
+        if modality == Modality.face:
+            frames.append(Scored(start, start, scores))
+        else:
+            segments.append(Scored(start, start + max(0.0, (seg_end or 0.0) - (seg_start or 0.0)), scores))
+    return fuse_timeline(
+        frames,
+        segments,
+        float(settings.CHART_BUCKET_SECONDS),
+        settings.FUSION_FACE_WEIGHT,
+        settings.FUSION_VOICE_WEIGHT,
+    )
+
+
+# --- lists and reports -----------------------------------------------------------------------------
+
+
+def list_charts(
+    session: Session,
+    user: User,
+    test_id: int | None,
+    student_id: int | None,
+    limit: int,
+    offset: int,
+) -> list[dict]:
+    """Attempts newest first with test and student, and how many samples each modality has."""
+    query = (
+        select(Attempt, Test.title, Test.kind, User.username, User.full_name)
+        .join(Test, Test.id == Attempt.test_id)
+        .join(User, User.id == Attempt.student_id)
+    )
+    if user.role == Role.student:
+        query = query.where(Attempt.student_id == user.id)
+    elif student_id is not None:
+        query = query.where(Attempt.student_id == student_id)
+    if test_id is not None:
+        query = query.where(Attempt.test_id == test_id)
+    rows = session.exec(
+        query.order_by(col(Attempt.started_at).desc(), col(Attempt.id).desc()).offset(offset).limit(limit)
+    ).all()
+    ids = [a.id for a, *_ in rows]
+    counts: dict[int, dict] = defaultdict(
+        lambda: {m: {"ok": 0, "pending": 0, "unanalysed": 0} for m in MODALITIES}
+    )
+    if ids:
+        for attempt_id, modality, status, n in session.exec(
+            select(S.attempt_id, S.modality, S.status, func.count())
+            .where(col(S.attempt_id).in_(ids))
+            .group_by(S.attempt_id, S.modality, S.status)
+        ).all():
+            counts[attempt_id][modality][status] = n
+    return [
+        {
+            "attempt_id": a.id,
+            "test_id": a.test_id,
+            "test_title": title,
+            "test_kind": kind,
+            "student_id": a.student_id,
+            "student_username": username,
+            "student_full_name": full_name,
+            "started_at": a.started_at,
+            "submitted_at": a.submitted_at,
+            "samples": counts[a.id],
+        }
+        for a, title, kind, username, full_name in rows
+    ]
+
+
+def get_test(session: Session, test_id: int) -> Test:
+    test = session.get(Test, test_id)
+    if test is None:
+        raise NotFound(f"Test {test_id} not found.")
+    return test
+
+
+def test_report(session: Session, test: Test) -> dict:
+    """Per-question emotion distribution (and mean confidence) across all attempts of a test."""
+    attempts = session.exec(select(func.count()).select_from(Attempt).where(Attempt.test_id == test.id)).one()
+    rows = session.exec(
+        select(S.question_id, S.modality, S.emotion, func.count(), func.avg(S.confidence))
+        .join(Attempt, Attempt.id == S.attempt_id)
+        .where(Attempt.test_id == test.id, _counted)
+        .group_by(S.question_id, S.modality, S.emotion)
+    ).all()
+    agg: dict[tuple[int, str], dict[str, tuple[int, float]]] = defaultdict(dict)
+    for qid, modality, emotion, n, mean_conf in rows:
+        agg[(qid, modality)][emotion] = (n, float(mean_conf or 0.0))
+
+    def block(qid: int | None, modality: str) -> dict:
+        cells = agg.get((qid, modality), {})
+        total = sum(n for n, _ in cells.values())
+        return {
+            "counts": {e: n for e, (n, _) in sorted(cells.items())},
+            "total": total,
+            "mean_confidence": round(sum(n * c for n, c in cells.values()) / total, 4) if total else None,
+        }
+
+    overall: dict[str, dict[str, int]] = {m: {} for m in MODALITIES}
+    for (_, modality), cells in agg.items():
+        for e, (n, _) in cells.items():
+            overall[modality][e] = overall[modality].get(e, 0) + n
+    return {
+        "test_id": test.id,
+        "title": test.title,
+        "kind": test.kind,
+        "attempts": attempts,
+        "labels": LABELS,
+        "questions": [
+            {
+                "question_id": q.id,
+                "position": q.position,
+                "prompt": q.prompt,
+                "face": block(q.id, Modality.face),
+                "voice": block(q.id, Modality.voice),
+            }
+            for q in test.questions
+        ],
+        "overall": {m: _dist(overall[m]) for m in MODALITIES},
+    }
+
+
+CSV_COLUMNS = [
+    "attempt_id",
+    "student_id",
+    "student_username",
+    "question_id",
+    "question_position",
+    "modality",
+    "captured_at",
+    "offset_s",
+    "status",
+    "emotion",
+    "confidence",
+    "faces",
+    "segment_start_s",
+    "segment_end_s",
+    "scores",
+]
+
+
+def report_csv(engine: Engine, test_id: int, chunk: int = 2000) -> Iterator[str]:
+    """Every sample of a test's attempts as CSV, streamed in chunks (its own session, server-side cursor)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(CSV_COLUMNS)
+    query = (
+        select(
+            S.attempt_id,
+            Attempt.student_id,
+            User.username,
+            S.question_id,
+            Question.position,
+            S.modality,
+            S.captured_at,
+            S.offset_ms,
+            S.status,
+            S.emotion,
+            S.confidence,
+            S.faces,
+            S.segment_start_s,
+            S.segment_end_s,
+            S.scores,
+        )
+        .join(Attempt, Attempt.id == S.attempt_id)
+        .join(User, User.id == Attempt.student_id)
+        .outerjoin(Question, Question.id == S.question_id)
+        .where(Attempt.test_id == test_id)
+        .order_by(S.attempt_id, S.offset_ms, S.id)
+        .execution_options(yield_per=chunk)
+    )
+    with Session(engine) as session:
+        for n, row in enumerate(session.exec(query), start=1):
+            (aid, sid, uname, qid, pos, modality, at, off, status, emotion, conf, faces, s0, s1, scores) = row
+            writer.writerow(
+                [
+                    aid,
+                    sid,
+                    uname,
+                    qid,
+                    pos,
+                    modality,
+                    at.isoformat() if at else "",
+                    f"{off / 1000:.3f}",
+                    status,
+                    emotion or "",
+                    "" if conf is None else f"{conf:.4f}",
+                    "" if faces is None else faces,
+                    "" if s0 is None else f"{s0:.3f}",
+                    "" if s1 is None else f"{s1:.3f}",
+                    json.dumps(scores, separators=(",", ":")) if scores else "",
+                ]
+            )
+            if n % chunk == 0:
+                yield buf.getvalue()
+                buf.seek(0)
+                buf.truncate()
+    yield buf.getvalue()
