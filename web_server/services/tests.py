@@ -137,8 +137,7 @@ def update_test(session: Session, user: User, test_id: int, data: TestUpdate) ->
         test.topic = data.topic.strip()
     test.kind = kind
     if data.questions is not None:
-        for question in list(test.questions):
-            session.delete(question)
+        test.questions.clear()  # delete-orphan removes them
         session.flush()  # free the (test_id, position) slots before inserting the new questions
         test.questions = _build_questions(kind, data.questions)
     if changes.get("published") is not None:
