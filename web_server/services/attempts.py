@@ -185,7 +185,7 @@ def list_attempts(
     query = select(Attempt).options(selectinload(Attempt.answers)).order_by(col(Attempt.started_at).desc())
     if user.role == Role.student:
         query = query.where(Attempt.student_id == user.id)
-    elif student_id is not None:
+    if student_id is not None:  # for students this can only narrow their own list
         query = query.where(Attempt.student_id == student_id)
     if test_id is not None:
         query = query.where(Attempt.test_id == test_id)
@@ -209,7 +209,7 @@ def list_results(
     )
     if user.role == Role.student:
         query = query.where(Attempt.student_id == user.id)
-    elif student_id is not None:
+    if student_id is not None:  # for students this can only narrow their own list
         query = query.where(Attempt.student_id == student_id)
     if test_id is not None:
         query = query.where(Attempt.test_id == test_id)
