@@ -24,6 +24,10 @@ const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v =
 
 /** A distribution (shares or counts, object or list) -> {label: share} summing to 1 (or {} when empty). */
 export function toShares(dist) {
+  if (isObj(dist)) {
+    const inner = dist.counts ?? dist.shares ?? dist.distribution
+    if (isObj(inner) || Array.isArray(inner)) return toShares(inner)
+  }
   let entries = []
   if (Array.isArray(dist)) {
     entries = dist
@@ -82,15 +86,17 @@ export function normaliseBar(list) {
   return toList(list)
     .filter(isObj)
     .map((b) => ({
-      time: pick(b, ['start', 'bucket_start', 'window_start', 't', 'time', 'captured_at', 'key', 'bucket']) ?? null,
-      end: pick(b, ['end', 'bucket_end', 'window_end']) ?? null,
+      time: pick(b, ['start_s', 'start', 'bucket_start', 'window_start', 't', 'time', 'captured_at', 'key', 'bucket']) ?? null,
+      end: pick(b, ['end_s', 'end', 'bucket_end', 'window_end']) ?? null,
       distribution: bucketDistribution(b),
       confidence: num(pick(b, ['mean_confidence', 'avg_confidence', 'confidence'])),
-      count: num(pick(b, ['count', 'n', 'samples', 'total'])),
+      count: num(pick(b, ['total', 'count', 'n', 'samples'])),
       questionId: pick(b, ['question_id']) ?? null,
     }))
     .filter((b) => Object.keys(b.distribution).length)
-    .sort((a, b) => String(a.time).localeCompare(String(b.time)))
+    .sort((a, b) =>
+      typeof a.time === 'number' && typeof b.time === 'number' ? a.time - b.time : String(a.time).localeCompare(String(b.time)),
+    )
 }
 
 export function normalisePie(value) {
@@ -109,7 +115,8 @@ export function normalisePerQuestion(value) {
       position: num(q.position),
       prompt: q.prompt ?? q.question ?? null,
       distribution: toShares(pick(q, ['distribution', 'shares', 'counts', 'emotions', 'scores']) ?? {}),
-      count: num(pick(q, ['count', 'n', 'samples', 'total'])),
+      confidence: num(pick(q, ['mean_confidence', 'confidence'])),
+      count: num(pick(q, ['total', 'count', 'n', 'samples'])),
     }))
     .filter((q) => Object.keys(q.distribution).length)
 }
@@ -123,6 +130,8 @@ export function normaliseCharts(data) {
     if (!Object.keys(pie).length && bar.length) pie = pieFromBar(bar)
     out[m] = { bar, pie, perQuestion: normalisePerQuestion(section(data, 'per_question', m)) }
   }
+  out.presence = isObj(data?.presence) ? data.presence : null
+  out.missing = isObj(data?.missing) ? data.missing : null
   return out
 }
 
@@ -164,7 +173,12 @@ export function labelsFor(modality, shares = {}) {
   return [...base, ...extra]
 }
 
-const timeLabel = (t) => {
+/** Seconds since the attempt started -> "m:ss"; ISO times -> local clock time. */
+export const timeLabel = (t) => {
+  if (typeof t === 'number') {
+    const s = Math.max(0, Math.round(t))
+    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`
+  }
   const d = new Date(t)
   if (t === null || Number.isNaN(d.getTime())) return String(t ?? '')
   return d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' })
@@ -251,8 +265,9 @@ export function normaliseReport(report) {
             question_id: q.question_id ?? q.id,
             position: q.position,
             prompt: q.prompt,
-            count: q[`${m}_count`] ?? q.counts?.[m],
-            distribution: q[m]?.distribution ?? q[m] ?? q.distributions?.[m] ?? q[`${m}_distribution`],
+            total: q[m]?.total ?? q[`${m}_count`],
+            mean_confidence: q[m]?.mean_confidence,
+            distribution: q[m] ?? q.distributions?.[m] ?? q[`${m}_distribution`],
           }))
           .filter((q) => q.distribution),
       )

@@ -33,7 +33,7 @@ export function normaliseResult(r) {
     testTitle: r.test_title ?? r.test?.title ?? null,
     kind: r.kind ?? r.test_kind ?? r.test?.kind ?? null,
     studentId: r.student_id ?? r.student?.id,
-    student: r.student_full_name ?? r.student_name ?? r.student?.full_name ?? r.student_username ?? r.student?.username ?? null,
+    student: r.student_full_name || r.student_name || r.student?.full_name || r.student_username || r.student?.username || null,
     startedAt: r.started_at ?? null,
     submittedAt: r.submitted_at ?? null,
     score: r.score ?? null,
@@ -42,14 +42,26 @@ export function normaliseResult(r) {
   }
 }
 
-/** Status of a test for the student, from their attempts: new / in_progress / submitted. */
-export function testStatus(testId, results) {
+/** Status of a test for the student: from the test's `my_attempt` when present, else from their attempts. */
+export function testStatus(testId, results, myAttempt) {
+  if (myAttempt !== undefined) {
+    if (!myAttempt) return { status: 'new', attempt: null }
+    const attempt = normaliseResult({ ...myAttempt, test_id: testId })
+    return { status: myAttempt.submitted_at ? 'submitted' : 'in_progress', attempt }
+  }
   const mine = results.filter((r) => String(r.testId) === String(testId))
   if (!mine.length) return { status: 'new', attempt: null }
   const open = mine.find((r) => !r.submittedAt)
   if (open) return { status: 'in_progress', attempt: open }
   const last = [...mine].sort((a, b) => String(b.submittedAt).localeCompare(String(a.submittedAt)))[0]
   return { status: 'submitted', attempt: last }
+}
+
+/** A count, or the sum of a {status: count} object; null when unknown. */
+export function sampleCount(v) {
+  if (typeof v === 'number') return v
+  if (v && typeof v === 'object') return Object.values(v).reduce((s, n) => s + (typeof n === 'number' ? n : 0), 0)
+  return null
 }
 
 /** Normalise one row of GET /charts. */
@@ -61,9 +73,10 @@ export function normaliseChartRow(r) {
     kind: r.kind ?? r.test_kind ?? r.test?.kind ?? null,
     date: r.date ?? r.submitted_at ?? r.started_at ?? r.created_at ?? null,
     studentId: r.student_id ?? r.student?.id ?? null,
-    student: r.student_full_name ?? r.student_name ?? r.student?.full_name ?? r.student_username ?? r.student?.username ?? null,
-    faceSamples: r.face_samples ?? r.face_count ?? r.counts?.face ?? null,
-    voiceSamples: r.voice_samples ?? r.voice_count ?? r.counts?.voice ?? null,
+    student: r.student_full_name || r.student_name || r.student?.full_name || r.student_username || r.student?.username || null,
+    submitted: !!r.submitted_at,
+    faceSamples: sampleCount(r.samples?.face ?? r.face_samples ?? r.face_count ?? r.counts?.face),
+    voiceSamples: sampleCount(r.samples?.voice ?? r.voice_samples ?? r.voice_count ?? r.counts?.voice),
     camera: r.camera ?? r.camera_consent ?? null,
   }
 }

@@ -4,6 +4,7 @@
  */
 export const initialRecorderState = (hasRecording = false) => ({
   phase: hasRecording ? 'uploaded' : 'idle',
+  previous: null,
   startedAt: null,
   durationMs: 0,
   blob: null,
@@ -16,7 +17,14 @@ export function recorderReducer(state, event) {
   switch (event.type) {
     case 'START':
       if (state.phase === 'recording' || state.phase === 'uploading') return state
-      return { ...state, phase: 'recording', startedAt: event.startedAt, durationMs: 0, message: 'Recording… release to stop.' }
+      return {
+        ...state,
+        phase: 'recording',
+        previous: state.phase,
+        startedAt: event.startedAt,
+        durationMs: 0,
+        message: 'Recording… release to stop.',
+      }
     case 'STOP':
       if (state.phase !== 'recording') return state
       return {
@@ -31,7 +39,7 @@ export function recorderReducer(state, event) {
       if (state.phase !== 'recording') return state
       return {
         ...state,
-        phase: state.blob ? 'recorded' : state.url ? 'uploaded' : 'idle',
+        phase: state.previous && state.previous !== 'recording' ? state.previous : 'idle',
         message: 'That was too short: hold the button (or Space) while you speak.',
       }
     case 'UPLOAD':

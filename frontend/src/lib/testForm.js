@@ -50,7 +50,6 @@ export function payloadFromForm(form) {
     kind: form.kind,
     questions: form.questions.map((q) => {
       const out = { prompt: q.prompt.trim() }
-      if (q.id !== null && q.id !== undefined) out.id = q.id
       if (form.kind === 'single_choice') {
         out.options = q.options.map((o) => o.trim())
         out.correct_option = q.correct_option

@@ -1,0 +1,123 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import * as api from '../src/api'
+
+function respond(status, body, headers = {}) {
+  const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body)
+  return new Response(text, { status, headers: { 'Content-Type': 'application/json', ...headers } })
+}
+
+describe('api client', () => {
+  let calls
+  let token
+  let unauthorized
+  beforeEach(() => {
+    calls = []
+    token = 'tok-123'
+    unauthorized = vi.fn()
+    api.configureApi({ getToken: () => token, onUnauthorized: unauthorized })
+  })
+  afterEach(() => vi.unstubAllGlobals())
+
+  const serve = (...responses) =>
+    vi.stubGlobal('fetch', async (url, init) => {
+      calls.push({ url, init })
+      return responses.shift()
+    })
+
+  it('sends the bearer token and parses JSON', async () => {
+    serve(respond(200, { id: 1, username: 'ann', role: 'student' }))
+    const me = await api.getMe()
+    expect(me.username).toBe('ann')
+    expect(calls[0].url).toBe('/api/v1/users/me')
+    expect(calls[0].init.headers.Authorization).toBe('Bearer tok-123')
+  })
+
+  it('logs in with an OAuth2 form and without a token', async () => {
+    serve(respond(200, { access_token: 'new', token_type: 'bearer' }))
+    token = null
+    const data = await api.login('ann', 'secret123')
+    expect(data.access_token).toBe('new')
+    const body = calls[0].init.body
+    expect(body).toBeInstanceOf(URLSearchParams)
+    expect(body.get('username')).toBe('ann')
+    expect(body.get('password')).toBe('secret123')
+    expect(calls[0].init.headers.Authorization).toBeUndefined()
+  })
+
+  it('a 401 on an authenticated call ends the session', async () => {
+    serve(respond(401, { detail: 'Token expired' }))
+    await expect(api.listTests()).rejects.toMatchObject({ status: 401, message: 'Token expired' })
+    expect(unauthorized).toHaveBeenCalledTimes(1)
+  })
+
+  it('a 401 from the login form does not end a session but reports the message', async () => {
+    serve(respond(401, { detail: 'Wrong username or password.' }))
+    token = null
+    await expect(api.login('ann', 'nope-nope')).rejects.toMatchObject({
+      status: 401,
+      message: 'Wrong username or password.',
+    })
+    expect(unauthorized).not.toHaveBeenCalled()
+  })
+
+  it('turns 422 field errors into one sentence', async () => {
+    serve(
+      respond(422, {
+        detail: [
+          { loc: ['body', 'password'], msg: 'String should have at least 8 characters' },
+          { loc: ['body', 'username'], msg: 'Field required' },
+        ],
+      }),
+    )
+    await expect(api.createUser({})).rejects.toThrow(
+      'password: String should have at least 8 characters; username: Field required',
+    )
+  })
+
+  it('reports a network failure without a stack trace', async () => {
+    vi.stubGlobal('fetch', async () => {
+      throw new TypeError('Failed to fetch')
+    })
+    await expect(api.getMe()).rejects.toMatchObject({ status: 0, message: expect.stringContaining('Cannot reach') })
+  })
+
+  it('capture accepts 202 and 503 as answers, not errors', async () => {
+    serve(respond(202, { status: 'pending', samples: [] }), respond(503, { detail: 'AI server down' }))
+    const jpeg = new Blob(['x'], { type: 'image/jpeg' })
+    const a = await api.postFrame(7, jpeg, '2026-01-01T00:00:00.000Z', 3)
+    expect(a.status).toBe(202)
+    const form = calls[0].init.body
+    expect(form.get('captured_at')).toBe('2026-01-01T00:00:00.000Z')
+    expect(form.get('question_id')).toBe('3')
+    expect(form.get('image')).toBeInstanceOf(Blob)
+    const b = await api.postFrame(7, jpeg, '2026-01-01T00:00:03.000Z', 3)
+    expect(b.status).toBe(503)
+  })
+
+  it('capture still throws for bad media (415)', async () => {
+    serve(respond(415, { detail: 'Cannot decode the image.' }))
+    await expect(api.postAudio(7, new Blob(['x']), 3, 'now')).rejects.toMatchObject({ status: 415 })
+  })
+
+  it('unwraps lists and passes query parameters', async () => {
+    serve(respond(200, { items: [{ id: 1 }] }))
+    const rows = await api.listCharts({ test_id: 5, student_id: null })
+    expect(rows).toEqual([{ id: 1 }])
+    expect(calls[0].url).toBe('/api/v1/charts?test_id=5')
+  })
+
+  it('reads the CSV file name from Content-Disposition', async () => {
+    serve(new Response('a,b\n1,2\n', { status: 200, headers: { 'Content-Disposition': 'attachment; filename="test-4-emotions.csv"' } }))
+    const { blob, filename } = await api.downloadReportCsv(4)
+    expect(filename).toBe('test-4-emotions.csv')
+    expect(await blob.text()).toContain('a,b')
+    expect(calls[0].url).toBe('/api/v1/tests/4/report?format=csv')
+  })
+})
+
+describe('errorMessage', () => {
+  it('falls back to a readable sentence per status', () => {
+    expect(api.errorMessage(null, 403)).toMatch(/permission/)
+    expect(api.errorMessage(undefined, 599)).toBe('Unexpected error (599).')
+  })
+})

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest'
+import {
+  barChartData,
+  chartsFromSamples,
+  normaliseCharts,
+  normaliseReport,
+  perQuestionChartData,
+  pieChartData,
+  timeLabel,
+  toShares,
+} from '../src/lib/charts'
+
+// The shape returned by the web server's GET /attempts/{id}/charts
+const RESPONSE = {
+  attempt_id: 3,
+  bucket_seconds: 10,
+  bar: {
+    face: [
+      { start_s: 10, end_s: 20, counts: { sad: 1, happy: 1 }, total: 2, mean_confidence: 0.5 },
+      { start_s: 0, end_s: 10, counts: { happy: 3 }, total: 3, mean_confidence: 0.8 },
+    ],
+    voice: [],
+  },
+  pie: {
+    face: [
+      { emotion: 'happy', count: 4, share: 0.8 },
+      { emotion: 'sad', count: 1, share: 0.2 },
+    ],
+    voice: [],
+  },
+  per_question: {
+    face: [
+      { question_id: 11, position: 0, counts: { happy: 3 }, total: 3 },
+      { question_id: 12, position: 1, counts: { happy: 1, sad: 1 }, total: 2 },
+      { question_id: 13, position: 2, counts: {}, total: 0 },
+    ],
+    voice: [],
+  },
+  fused: [{ start_s: 0, end_s: 10, emotion: 'happy', confidence: 0.7, scores: { happy: 0.7, neutral: 0.3 } }],
+  presence: { none: 1, one: 5, several: 0 },
+  missing: { face: { pending: 0, unanalysed: 0 }, voice: { pending: 1, unanalysed: 0 } },
+}
+
+describe('normaliseCharts', () => {
+  const c = normaliseCharts(RESPONSE)
+  it('orders bars by time and turns counts into shares', () => {
+    expect(c.face.bar.map((b) => b.time)).toEqual([0, 10])
+    expect(c.face.bar[1].distribution).toEqual({ sad: 0.5, happy: 0.5 })
+    expect(c.face.bar[0].confidence).toBe(0.8)
+    expect(c.face.bar[0].count).toBe(3)
+  })
+  it('reads the pie and skips questions without data', () => {
+    expect(c.face.pie).toEqual({ happy: 0.8, sad: 0.2 })
+    expect(c.face.perQuestion.map((q) => q.questionId)).toEqual([11, 12])
+  })
+  it('uses the fused scores as the distribution and derives its pie', () => {
+    expect(c.fused.bar[0].distribution).toEqual({ happy: 0.7, neutral: 0.3 })
+    expect(c.fused.pie.happy).toBeCloseTo(0.7)
+  })
+  it('keeps presence and missing counts', () => {
+    expect(c.presence.none).toBe(1)
+    expect(c.missing.voice.pending).toBe(1)
+  })
+  it('accepts the other nesting ({face: {bar}})', () => {
+    const alt = normaliseCharts({ face: { bar: RESPONSE.bar.face, pie: { happy: 2, sad: 2 } } })
+    expect(alt.face.bar).toHaveLength(2)
+    expect(alt.face.pie).toEqual({ happy: 0.5, sad: 0.5 })
+    expect(alt.voice.bar).toEqual([])
+  })
+})
+
+describe('chart data', () => {
+  const c = normaliseCharts(RESPONSE)
+  it('builds stacked bars per emotion plus a confidence line', () => {
+    const d = barChartData(c.face.bar, 'face')
+    expect(d.labels).toEqual(['0:00', '0:10'])
+    const happy = d.datasets.find((s) => s.label === 'happy')
+    expect(happy.data).toEqual([100, 50])
+    const line = d.datasets.find((s) => s.type === 'line')
+    expect(line.data).toEqual([80, 50])
+    expect(d.datasets.map((s) => s.label)).not.toContain('angry') // absent emotions are left out
+  })
+  it('builds a pie of the occurring emotions in label order', () => {
+    const d = pieChartData(c.face.pie, 'face')
+    expect(d.labels).toEqual(['happy', 'sad'])
+    expect(d.datasets[0].data).toEqual([80, 20])
+  })
+  it('builds per-question bars', () => {
+    const d = perQuestionChartData(c.face.perQuestion, 'face')
+    expect(d.labels).toEqual(['Q1', 'Q2'])
+    expect(d.datasets.find((s) => s.label === 'sad').data).toEqual([0, 50])
+  })
+  it('formats offsets and times', () => {
+    expect(timeLabel(75)).toBe('1:15')
+  })
+})
+
+describe('fallbacks', () => {
+  it('builds charts from raw samples', () => {
+    const samples = [
+      { modality: 'face', captured_at: '2026-01-01T10:00:01Z', question_id: 1, emotion: 'happy', confidence: 0.9 },
+      { modality: 'face', captured_at: '2026-01-01T10:00:04Z', question_id: 1, emotion: 'sad', confidence: 0.5 },
+      { modality: 'face', captured_at: '2026-01-01T10:00:15Z', question_id: 2, emotion: null, confidence: null },
+      { modality: 'voice', captured_at: '2026-01-01T10:00:20Z', question_id: 2, emotion: 'calm', confidence: 0.6 },
+    ]
+    const c = chartsFromSamples(samples, 10)
+    expect(c.face.bar).toHaveLength(1)
+    expect(c.face.bar[0].confidence).toBeCloseTo(0.7)
+    expect(c.face.pie).toEqual({ happy: 0.5, sad: 0.5 })
+    expect(c.voice.perQuestion[0]).toMatchObject({ questionId: 2, distribution: { calm: 1 } })
+  })
+  it('toShares handles lists, counts and empty input', () => {
+    expect(toShares([{ emotion: 'a', count: 1 }, { emotion: 'b', count: 3 }])).toEqual({ a: 0.25, b: 0.75 })
+    expect(toShares({ counts: { a: 2 }, total: 2 })).toEqual({ a: 1 })
+    expect(toShares(null)).toEqual({})
+  })
+})
+
+describe('normaliseReport', () => {
+  it('reads the class report per question and modality', () => {
+    const r = normaliseReport({
+      attempts: 2,
+      questions: [
+        { question_id: 1, position: 0, prompt: 'Q', face: { counts: { happy: 3, sad: 1 }, total: 4, mean_confidence: 0.7 }, voice: { counts: {}, total: 0 } },
+        { question_id: 2, position: 1, prompt: 'R', face: { counts: {}, total: 0 }, voice: { counts: { calm: 2 }, total: 2 } },
+      ],
+    })
+    expect(r.attempts).toBe(2)
+    expect(r.face).toHaveLength(1)
+    expect(r.face[0]).toMatchObject({ questionId: 1, distribution: { happy: 0.75, sad: 0.25 }, count: 4, confidence: 0.7 })
+    expect(r.voice[0].questionId).toBe(2)
+  })
+})

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest'
+import { initialRecorderState, pickAudioMimeType, recorderReducer, rmsLevel } from '../src/lib/recorder'
+import { analysisFromStatus } from '../src/lib/analysis'
+
+const run = (state, ...events) => events.reduce(recorderReducer, state)
+
+describe('recorder state', () => {
+  it('records, uploads and keeps the playback URL', () => {
+    const blob = new Blob(['a'])
+    const s = run(
+      initialRecorderState(),
+      { type: 'START', startedAt: 't0' },
+      { type: 'STOP', blob, url: 'blob:1', durationMs: 2000 },
+      { type: 'UPLOAD' },
+      { type: 'UPLOADED', analysis: 'live' },
+    )
+    expect(s.phase).toBe('uploaded')
+    expect(s.url).toBe('blob:1')
+    expect(s.startedAt).toBe('t0')
+    expect(s.analysis).toBe('live')
+  })
+
+  it('ignores a second START while recording or uploading', () => {
+    const rec = run(initialRecorderState(), { type: 'START', startedAt: 't0' })
+    expect(recorderReducer(rec, { type: 'START', startedAt: 't1' }).startedAt).toBe('t0')
+    const up = run(rec, { type: 'STOP', blob: new Blob(['a']), durationMs: 900 }, { type: 'UPLOAD' })
+    expect(recorderReducer(up, { type: 'START', startedAt: 't2' }).phase).toBe('uploading')
+  })
+
+  it('a too short hold goes back to where it was', () => {
+    expect(run(initialRecorderState(), { type: 'START', startedAt: 't' }, { type: 'TOO_SHORT' }).phase).toBe('idle')
+    const saved = initialRecorderState(true)
+    expect(run(saved, { type: 'START', startedAt: 't' }, { type: 'TOO_SHORT' }).phase).toBe('uploaded')
+  })
+
+  it('a failed upload can be retried', () => {
+    const failed = run(
+      initialRecorderState(),
+      { type: 'START', startedAt: 't' },
+      { type: 'STOP', blob: new Blob(['a']), durationMs: 1000 },
+      { type: 'UPLOAD' },
+      { type: 'FAIL', message: 'offline' },
+    )
+    expect(failed.phase).toBe('error')
+    expect(failed.message).toBe('offline')
+    expect(recorderReducer(failed, { type: 'UPLOAD' }).phase).toBe('uploading')
+  })
+
+  it('STOP without recording does nothing', () => {
+    const s = initialRecorderState()
+    expect(recorderReducer(s, { type: 'STOP', blob: new Blob(['a']) })).toBe(s)
+  })
+
+  it('starts as uploaded when the server already has a recording', () => {
+    expect(initialRecorderState(true).phase).toBe('uploaded')
+  })
+
+  it('prefers WebM/Opus and falls back', () => {
+    expect(pickAudioMimeType(() => true)).toBe('audio/webm;codecs=opus')
+    expect(pickAudioMimeType((t) => t.startsWith('audio/ogg'))).toBe('audio/ogg;codecs=opus')
+    expect(pickAudioMimeType(() => false)).toBe('')
+  })
+
+  it('measures silence as 0 and a loud signal as more', () => {
+    expect(rmsLevel(new Uint8Array(64).fill(128))).toBe(0)
+    const loud = new Uint8Array(64).map((_, i) => (i % 2 ? 228 : 28))
+    expect(rmsLevel(loud)).toBeGreaterThan(0.5)
+  })
+})
+
+describe('analysis status', () => {
+  it('maps capture answers to live / pending / unavailable', () => {
+    expect(analysisFromStatus(200)).toBe('live')
+    expect(analysisFromStatus(202)).toBe('pending')
+    expect(analysisFromStatus(503)).toBe('unavailable')
+    expect(analysisFromStatus(0)).toBe('unavailable')
+    expect(analysisFromStatus(415)).toBeNull()
+  })
+})
