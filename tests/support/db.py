@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlmodel import SQLModel
 
 import web_server.models  # noqa: F401  (all tables on the metadata)
@@ -31,10 +31,6 @@ def new_migrated_database_url(backend: str, folder: Path, postgres: PostgresServ
 def wipe(engine: Engine) -> None:
     """Delete every row of every table (not the Alembic version), children first."""
     tables = list(reversed(SQLModel.metadata.sorted_tables))
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(table.delete())
+    with engine.begin() as conn:  # DELETE is much faster than TRUNCATE on tiny tables
+        for table in tables:
+            conn.execute(table.delete())
