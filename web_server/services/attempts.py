@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
@@ -57,26 +58,39 @@ def _own_attempt(session: Session, student_id: int, test_id: int) -> Attempt | N
     return session.exec(query).first()
 
 
-def get_attempt_for(session: Session, user: User, attempt_id: int, lock: bool = False) -> Attempt:
+def get_attempt_for(session: Session, user: User, attempt_id: int) -> Attempt:
     """The attempt if `user` may see it: its student, or any teacher/admin; otherwise 404."""
-    query = select(Attempt).where(Attempt.id == attempt_id)
-    if lock:
-        query = query.with_for_update()
-    attempt = session.exec(query).first()
+    attempt = session.get(Attempt, attempt_id)
     if attempt is None or (user.role == Role.student and attempt.student_id != user.id):
         raise NotFound(f"Attempt {attempt_id} not found.")
     return attempt
 
 
+def _claim_open(session: Session, attempt_id: int, **values: object) -> bool:
+    """Run a guarded UPDATE on the attempt row if it is still open; True when it was.
+
+    This serialises writers on one attempt on both backends: PostgreSQL locks the row until commit,
+    SQLite takes its write lock. So an answer save and a submission never interleave: a save after the
+    submission finds the attempt closed, and the score is computed with every save before it.
+    """
+    statement = (
+        update(Attempt)
+        .where(col(Attempt.id) == attempt_id, col(Attempt.submitted_at).is_(None))
+        .values(**(values or {"score": Attempt.score}))
+    )
+    return session.connection().execute(statement).rowcount == 1
+
+
 def get_open_attempt_for_student(session: Session, user: User, attempt_id: int) -> Attempt:
-    """The caller's own attempt, locked for update, refusing one already submitted (409).
+    """The caller's own attempt, locked for writing until the session commits; 409 once submitted.
 
     Used by answer saves and by the capture work (audio answers) before writing.
     """
     if user.role != Role.student:
         raise Forbidden("Only the student taking the test can change its answers.")
-    attempt = get_attempt_for(session, user, attempt_id, lock=True)
-    if attempt.submitted_at is not None:
+    attempt = get_attempt_for(session, user, attempt_id)
+    if attempt.submitted_at is not None or not _claim_open(session, attempt.id):
+        session.rollback()
         raise Conflict("This attempt has already been submitted; answers can no longer change.")
     return attempt
 
@@ -97,7 +111,8 @@ def _upsert_answer(session: Session, attempt: Attempt, question_id: int, **value
         if answer is None:
             answer = Answer(attempt_id=attempt_id, question_id=question_id, **values)
         elif all(getattr(answer, key) == value for key, value in values.items()):
-            return answer  # same value again: nothing changes (idempotent)
+            session.commit()  # same value again: nothing changes (idempotent); releases the lock
+            return answer
         else:
             for key, value in values.items():
                 setattr(answer, key, value)
@@ -107,6 +122,11 @@ def _upsert_answer(session: Session, attempt: Attempt, question_id: int, **value
             session.commit()
         except IntegrityError:  # concurrent first save of the same question: retry as an update
             session.rollback()
+            if not _claim_open(session, attempt_id):
+                session.rollback()
+                raise Conflict(
+                    "This attempt has already been submitted; answers can no longer change."
+                ) from None
             continue
         session.refresh(answer)
         return answer
@@ -138,17 +158,24 @@ def set_answer_recording(
 def submit_attempt(session: Session, student: User, attempt_id: int) -> Attempt:
     if student.role != Role.student:
         raise Forbidden("Only the student taking the test can submit it.")
-    attempt = get_attempt_for(session, student, attempt_id, lock=True)
-    if attempt.submitted_at is not None:
-        return attempt  # idempotent: the first submission's result
-    test = session.get(Test, attempt.test_id)
-    if test.kind == TestKind.single_choice:
-        answers = {a.question_id: a.selected_option for a in attempt.answers}
-        attempt.score = sum(1 for q in test.questions if answers.get(q.id) == q.correct_option)
-        attempt.max_score = len(test.questions)
-    attempt.submitted_at = utcnow()
-    session.add(attempt)
-    session.commit()
+    attempt = get_attempt_for(session, student, attempt_id)
+    if attempt.submitted_at is None and _claim_open(session, attempt.id, submitted_at=utcnow()):
+        test = session.get(Test, attempt.test_id)
+        if test.kind == TestKind.single_choice:
+            chosen = dict(
+                session.exec(
+                    select(Answer.question_id, Answer.selected_option).where(Answer.attempt_id == attempt.id)
+                ).all()
+            )
+            score = sum(1 for q in test.questions if chosen.get(q.id) == q.correct_option)
+            session.connection().execute(
+                update(Attempt)
+                .where(col(Attempt.id) == attempt.id)
+                .values(score=score, max_score=len(test.questions))
+            )
+        session.commit()
+    else:  # submitted already (maybe a moment ago by a concurrent request): the first result stands
+        session.rollback()
     session.refresh(attempt)
     return attempt
 
