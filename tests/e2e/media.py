@@ -1,0 +1,96 @@
+"""Fake camera and microphone for Chromium, built from real data in /work/shared/data.
+
+- `build_y4m`: FER2013 validation faces (grey 48x48 crops that OpenCV's Haar cascade finds once upscaled),
+  each upscaled onto a 640x480 background and shown for a couple of seconds, as a YUV4MPEG2 (4:2:0) video
+  that Chromium loops (`--use-file-for-fake-video-capture`).
+- `build_wav`: RAVDESS speech clips (16 kHz mono FLAC) joined with short pauses into a 16-bit PCM WAV that
+  Chromium loops as the microphone (`--use-file-for-fake-audio-capture`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import soundfile as sf
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+if not DATA.is_dir():
+    DATA = Path("/work/shared/data")
+FER_VAL = DATA / "fer2013" / "val"
+RAVDESS = DATA / "ravdess"
+W, H = 640, 480
+FACE_PX = 240
+FPS = 5
+
+# (label, seconds on screen): a sequence with a clear majority, so charts have a visible shape
+FACE_SEQUENCE = [("happy", 2), ("happy", 2), ("surprise", 2), ("neutral", 2), ("sad", 2), ("happy", 2)]
+# RAVDESS: 03-01-EE-II-SS-RR-AA; emotion 03 happy, 05 angry, 04 sad; strong intensity (02)
+SPEECH_CLIPS = ["Actor_01/03-01-03-02-01-01-01.flac", "Actor_02/03-01-05-02-01-01-02.flac",
+                "Actor_03/03-01-04-02-02-01-03.flac"]  # fmt: skip
+
+
+def _cascade() -> cv2.CascadeClassifier:
+    return cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+
+
+def _frame(face: np.ndarray) -> np.ndarray:
+    """A 640x480 grey frame with the face upscaled in the middle on a soft background."""
+    yy, xx = np.mgrid[0:H, 0:W]
+    canvas = (110 + 30 * np.sin(xx / 90.0) * np.cos(yy / 70.0)).astype(np.uint8)
+    big = cv2.resize(face, (FACE_PX, FACE_PX), interpolation=cv2.INTER_CUBIC)
+    x, y = (W - FACE_PX) // 2, (H - FACE_PX) // 2
+    canvas[y : y + FACE_PX, x : x + FACE_PX] = big
+    return canvas
+
+
+def detectable_faces(label: str, count: int) -> list[np.ndarray]:
+    """The first `count` validation crops of `label` whose composed frame has exactly one Haar face."""
+    cascade = _cascade()
+    found = []
+    for path in sorted((FER_VAL / label).glob("*.jpg")):
+        face = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        small = cv2.equalizeHist(cv2.resize(_frame(face), (320, 240), interpolation=cv2.INTER_AREA))
+        if len(cascade.detectMultiScale(small, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))) == 1:
+            found.append(face)
+            if len(found) == count:
+                return found
+    raise RuntimeError(f"not enough detectable {label} faces in {FER_VAL / label}")
+
+
+def build_y4m(path: Path) -> Path:
+    """Write the fake webcam video; returns `path`."""
+    wanted: dict[str, int] = {}
+    for label, _ in FACE_SEQUENCE:
+        wanted[label] = wanted.get(label, 0) + 1
+    faces = {label: detectable_faces(label, n) for label, n in wanted.items()}
+    used = {label: 0 for label in wanted}
+    chroma = np.full((H // 2) * (W // 2), 128, dtype=np.uint8).tobytes()
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{W} H{H} F{FPS}:1 Ip A1:1 C420jpeg\n".encode())
+        for label, seconds in FACE_SEQUENCE:
+            face = faces[label][used[label]]
+            used[label] += 1
+            luma = _frame(face).tobytes()
+            for _ in range(seconds * FPS):
+                out.write(b"FRAME\n")
+                out.write(luma)
+                out.write(chroma)
+                out.write(chroma)
+    return path
+
+
+def build_wav(path: Path, pause_s: float = 0.4) -> Path:
+    """Write the fake microphone: RAVDESS clips with short pauses, 16-bit PCM; returns `path`."""
+    parts = []
+    rate = None
+    for rel in SPEECH_CLIPS:
+        audio, sr = sf.read(str(RAVDESS / rel), dtype="float32", always_2d=False)
+        if audio.ndim > 1:
+            audio = audio.mean(axis=1)
+        rate = rate or sr
+        assert sr == rate, "clips must share a sample rate"
+        parts += [audio, np.zeros(int(pause_s * sr), dtype=np.float32)]
+    sf.write(str(path), np.concatenate(parts), rate, subtype="PCM_16")
+    return path
