@@ -11,7 +11,7 @@ from ai_server.concurrency import run_blocking
 from ai_server.config import get_settings
 from ai_server.models.registry import ModelSpec
 from ai_server.vision.decode import decode_image
-from ai_server.vision.detect import find_face_crops
+from ai_server.vision.detect import DetectParams, find_face_crops
 from ai_server.vision.preprocess import preprocess_face
 
 router = APIRouter(tags=["face"])
@@ -22,9 +22,14 @@ def _prepare(data: bytes, detect: bool, size: int) -> tuple[list[list[int]], np.
     """Decode, detect, crop and preprocess (blocking: runs in the thread pool)."""
     s = get_settings()
     image = decode_image(data, s.max_image_bytes, s.max_image_pixels)
-    boxes, crops = find_face_crops(
-        image, detect, s.detect_max_side, s.detect_min_face_fraction, s.face_margin
+    params = DetectParams(
+        s.detect_max_side,
+        s.detect_min_face_fraction,
+        s.detect_scale_factor,
+        s.detect_min_neighbors,
+        s.face_margin,
     )
+    boxes, crops = find_face_crops(image, detect, params)
     batch = np.stack([preprocess_face(c, size) for c in crops]) if crops else np.zeros((0, size, size, 1))
     return [b.as_list() for b in boxes], batch.astype(np.float32)
 

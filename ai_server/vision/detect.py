@@ -34,22 +34,36 @@ class Box:
         return [self.x, self.y, self.w, self.h]
 
 
-def detect_faces(grey: np.ndarray, max_side: int = 320, min_face_fraction: float = 0.08) -> list[Box]:
+@dataclass(frozen=True)
+class DetectParams:
+    max_side: int = 320
+    min_face_fraction: float = 0.08
+    scale_factor: float = 1.1
+    min_neighbors: int = 4
+    margin: float = 0.1
+
+
+def detect_faces(grey: np.ndarray, params: DetectParams) -> list[Box]:
     """Faces in a grey frame, in full-resolution coordinates, largest first.
 
-    Detection runs on a copy downscaled so its longer side is at most ``max_side`` (fast, and webcam faces are
-    large); faces under ``min_face_fraction`` of the shorter side (at least 20 px downscaled) are ignored.
+    Detection runs on a copy downscaled so its longer side is at most ``params.max_side`` (fast, and webcam
+    faces are large); faces under ``min_face_fraction`` of the shorter side (at least 20 px) are ignored.
     """
     h, w = grey.shape[:2]
-    scale = min(1.0, max_side / max(h, w))
+    scale = min(1.0, params.max_side / max(h, w))
     small = grey
     if scale < 1:
         small = cv2.resize(grey, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
     small = cv2.equalizeHist(small)
-    min_side = max(20, int(min(small.shape[:2]) * min_face_fraction))
+    min_side = max(20, int(min(small.shape[:2]) * params.min_face_fraction))
     if min(small.shape[:2]) < min_side:
         return []
-    found = _cascade().detectMultiScale(small, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side))
+    found = _cascade().detectMultiScale(
+        small,
+        scaleFactor=params.scale_factor,
+        minNeighbors=params.min_neighbors,
+        minSize=(min_side, min_side),
+    )
     boxes = [Box(*(round(v / scale) for v in (x, y, bw, bh))) for (x, y, bw, bh) in found]
     return sorted(boxes, key=lambda b: b.w * b.h, reverse=True)
 
@@ -64,11 +78,11 @@ def crop_face(grey: np.ndarray, box: Box, margin: float = 0.1) -> np.ndarray:
 
 
 def find_face_crops(
-    image: np.ndarray, detect: bool, max_side: int, min_face_fraction: float, margin: float
+    image: np.ndarray, detect: bool, params: DetectParams
 ) -> tuple[list[Box], list[np.ndarray]]:
     """(boxes, grey crops) for every face, or the whole image as one face when ``detect`` is False."""
     grey = to_grey(image)
     if not detect:
         return [Box(0, 0, grey.shape[1], grey.shape[0])], [grey]
-    boxes = detect_faces(grey, max_side, min_face_fraction)
-    return boxes, [crop_face(grey, b, margin) for b in boxes]
+    boxes = detect_faces(grey, params)
+    return boxes, [crop_face(grey, b, params.margin) for b in boxes]
