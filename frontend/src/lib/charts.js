@@ -196,6 +196,7 @@ export function barChartData(bar, modality) {
     stack: 'emotions',
     yAxisID: 'y',
     order: 2,
+    maxBarThickness: 72,
   }))
   if (bar.some((b) => b.confidence !== null)) {
     datasets.push({
@@ -239,6 +240,7 @@ export function perQuestionChartData(perQuestion, modality, questionLabel = (q, 
       data: perQuestion.map((q) => Math.round((q.distribution[emotion] || 0) * 1000) / 10),
       backgroundColor: EMOTION_COLORS[emotion] || '#9e9e9e',
       stack: 'emotions',
+      maxBarThickness: 40,
     })),
   }
 }
