@@ -94,3 +94,39 @@ def test_sqlite_folder_is_created(tmp_path):
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
     engine.dispose()
     assert (tmp_path / "nested" / "deeper" / "fasel.db").exists()
+
+
+def test_out_of_range_ids_and_nul_characters_are_4xx_not_500(client, people):
+    huge = 2**40
+    assert client.get(f"/api/v1/tests/{huge}", headers=people.teacher).status_code == 404
+    assert client.get(f"/api/v1/users/{huge}", headers=people.admin).status_code == 404
+    assert client.get(f"/api/v1/attempts/{huge}", headers=people.teacher).status_code == 404
+    assert client.post(f"/api/v1/tests/{huge}/attempts", headers=people.student).status_code == 404
+    assert client.get("/api/v1/results", headers=people.teacher, params={"test_id": huge}).status_code == 422
+    assert client.get("/api/v1/attempts", headers=people.teacher, params={"student_id": 0}).status_code == 422
+    assert client.get("/api/v1/tests/abc", headers=people.teacher).status_code == 422
+
+    nul_test = {"title": "A\x00B", "kind": "oral", "questions": [{"prompt": "P"}]}
+    response = client.post("/api/v1/tests", headers=people.teacher, json=nul_test)
+    assert response.status_code == 422 and "NUL" in response.json()["detail"][0]["msg"]
+    nul_option = {
+        "title": "T",
+        "kind": "single_choice",
+        "questions": [{"prompt": "P", "options": ["a", "\x00"]}],
+    }
+    nul_option["questions"][0]["correct_option"] = 0
+    assert client.post("/api/v1/tests", headers=people.teacher, json=nul_option).status_code == 422
+    assert client.get("/api/v1/tests", headers=people.teacher, params={"topic": "x\x00"}).status_code == 422
+    assert client.get("/api/v1/users", headers=people.admin, params={"q": "x\x00"}).status_code == 422
+    user = {"username": "nul", "password": "password-1", "full_name": "N\x00L"}
+    assert client.post("/api/v1/users", headers=people.admin, json=user).status_code == 422
+    login = client.post("/api/v1/auth/login", data={"username": "stu\x00dent", "password": "whatever1"})
+    assert login.status_code == 401
+    csv = b"username,password,full_name,role\nnul1,password-1,A\x00B,student\n"
+    report = client.post(
+        "/api/v1/users/import", headers=people.admin, files={"file": ("u.csv", csv, "text/csv")}
+    )
+    assert (
+        report.status_code == 200 and report.json()["created"] == 0 and report.json()["errors"][0]["row"] == 2
+    )
+    assert client.get("/api/v1/health").json()["status"] == "ok"

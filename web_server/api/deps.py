@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
 from web_server.core.config import Settings
 from web_server.core.security import decode_access_token
+from web_server.models.base import MAX_ID
 from web_server.models.user import Role, User
 from web_server.services.errors import Forbidden, Unauthorized
 
@@ -26,6 +27,9 @@ def get_session(request: Request) -> Iterator[Session]:
     with Session(request.app.state.engine) as session:
         yield session
 
+
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+"""An optional id filter in a query string (out-of-range numbers are a 422)."""
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from pydantic import AfterValidator
 from sqlmodel import SQLModel
 
 # Named constraints keep Alembic batch migrations on SQLite predictable.
@@ -16,6 +17,23 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+MAX_ID = 2**31 - 1  # integer primary keys; larger numbers cannot exist (and PostgreSQL would reject them)
+
+
+def is_valid_id(value: int | None) -> bool:
+    return value is not None and 1 <= value <= MAX_ID
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL (\\x00) characters")
+    return value
+
+
+SafeStr = Annotated[str, AfterValidator(_no_nul)]
+"""Text stored in the database: PostgreSQL refuses NUL characters, so they are a 422 up front."""
 
 
 def utcnow() -> datetime:

@@ -2,11 +2,13 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 import sqlalchemy as sa
+from pydantic import StringConstraints
 from sqlmodel import Field, Relationship, SQLModel
 
-from web_server.models.base import UTCDateTime, utcnow
+from web_server.models.base import SafeStr, UTCDateTime, utcnow
 
 MAX_QUESTIONS = 200
 MAX_OPTIONS = 20
@@ -62,15 +64,17 @@ class Question(SQLModel, table=True):
 class QuestionCreate(SQLModel):
     """Single choice: 2+ non-empty `options` and `correct_option` (0-based index). Oral: only `prompt`."""
 
-    prompt: str = Field(min_length=1, max_length=4000)
-    options: list[str] | None = Field(default=None, max_length=MAX_OPTIONS)
+    prompt: SafeStr = Field(min_length=1, max_length=4000)
+    options: list[Annotated[SafeStr, StringConstraints(max_length=1000)]] | None = Field(
+        default=None, max_length=MAX_OPTIONS
+    )
     correct_option: int | None = Field(default=None, ge=0)
 
 
 class TestCreate(SQLModel):
     __test__ = False
-    title: str = Field(min_length=1, max_length=200)
-    topic: str = Field(default="", max_length=200)
+    title: SafeStr = Field(min_length=1, max_length=200)
+    topic: SafeStr = Field(default="", max_length=200)
     kind: TestKind
     published: bool = False
     questions: list[QuestionCreate] = Field(default_factory=list, max_length=MAX_QUESTIONS)
@@ -80,8 +84,8 @@ class TestUpdate(SQLModel):
     """Any subset. `questions` replaces all questions (refused once the test has attempts)."""
 
     __test__ = False
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    topic: str | None = Field(default=None, max_length=200)
+    title: SafeStr | None = Field(default=None, min_length=1, max_length=200)
+    topic: SafeStr | None = Field(default=None, max_length=200)
     kind: TestKind | None = None
     published: bool | None = None
     questions: list[QuestionCreate] | None = Field(default=None, max_length=MAX_QUESTIONS)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
-from web_server.models.base import UTCDateTime, utcnow
+from web_server.models.base import SafeStr, UTCDateTime, utcnow
 
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9_.@-]{2,63}$"
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
@@ -42,9 +42,9 @@ def _normalise_username(value: str) -> str:
 class UserCreate(SQLModel):
     """Usernames are stored lower-case (3-64 characters: letters, digits, `_ . @ -`)."""
 
-    username: str = Field(max_length=64)
+    username: SafeStr = Field(max_length=64)
     password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
-    full_name: str = Field(default="", max_length=200)
+    full_name: SafeStr = Field(default="", max_length=200)
     role: Role = Role.student
 
     @field_validator("username", mode="before")
@@ -70,7 +70,7 @@ class UserCreate(SQLModel):
 class UserUpdate(SQLModel):
     """Admin edit: any subset of the fields; `password` resets the password."""
 
-    full_name: str | None = Field(default=None, max_length=200)
+    full_name: SafeStr | None = Field(default=None, max_length=200)
     role: Role | None = None
     is_active: bool | None = None
     password: str | None = Field(default=None, min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)

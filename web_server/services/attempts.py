@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
 from web_server.models.attempt import Answer, AnswerRead, Attempt, AttemptRead, ResultRead
-from web_server.models.base import utcnow
+from web_server.models.base import is_valid_id, utcnow
 from web_server.models.test import Question, Test, TestKind
 from web_server.models.user import Role, User
 from web_server.services.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -60,7 +60,7 @@ def _own_attempt(session: Session, student_id: int, test_id: int) -> Attempt | N
 
 def get_attempt_for(session: Session, user: User, attempt_id: int) -> Attempt:
     """The attempt if `user` may see it: its student, or any teacher/admin; otherwise 404."""
-    attempt = session.get(Attempt, attempt_id)
+    attempt = session.get(Attempt, attempt_id) if is_valid_id(attempt_id) else None
     if attempt is None or (user.role == Role.student and attempt.student_id != user.id):
         raise NotFound(f"Attempt {attempt_id} not found.")
     return attempt
@@ -96,7 +96,7 @@ def get_open_attempt_for_student(session: Session, user: User, attempt_id: int) 
 
 
 def _question_of(session: Session, attempt: Attempt, question_id: int) -> Question:
-    question = session.get(Question, question_id)
+    question = session.get(Question, question_id) if is_valid_id(question_id) else None
     if question is None or question.test_id != attempt.test_id:
         raise NotFound(f"Question {question_id} is not part of this test.")
     return question

@@ -33,7 +33,9 @@ def login(
             f"Too many failed login attempts. Try again in {wait} seconds.",
             headers={"Retry-After": str(wait)},
         )
-    user = session.exec(select(User).where(User.username == username)).first()
+    user = None
+    if "\x00" not in username:  # PostgreSQL refuses NUL in text; no username contains one
+        user = session.exec(select(User).where(User.username == username)).first()
     if user is None:
         verify_password(password, _dummy_hash(settings), settings)
         ok = False

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, func, select
 
 from web_server.models.attempt import Attempt
-from web_server.models.base import utcnow
+from web_server.models.base import is_valid_id, utcnow
 from web_server.models.test import (
     MyAttempt,
     Question,
@@ -87,7 +87,7 @@ def create_test(session: Session, author: User, data: TestCreate) -> Test:
 
 def get_test_for(session: Session, user: User, test_id: int) -> Test:
     """The test if `user` may see it: staff see all, students only published ones (else 404)."""
-    test = session.get(Test, test_id)
+    test = session.get(Test, test_id) if is_valid_id(test_id) else None
     if test is None or (user.role == Role.student and not test.published):
         raise NotFound(f"Test {test_id} not found.")
     return test

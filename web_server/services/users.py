@@ -13,6 +13,7 @@ from sqlmodel import Session, func, select
 from web_server.core.config import Settings
 from web_server.core.security import hash_password, verify_password
 from web_server.models.attempt import Answer, Attempt
+from web_server.models.base import is_valid_id
 from web_server.models.user import ImportError_, ImportReport, Role, User, UserCreate, UserUpdate
 from web_server.services.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 
@@ -24,7 +25,7 @@ def get_by_username(session: Session, username: str) -> User | None:
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
+    user = session.get(User, user_id) if is_valid_id(user_id) else None
     if user is None:
         raise NotFound(f"User {user_id} not found.")
     return user
@@ -149,9 +150,7 @@ def import_csv(session: Session, settings: Settings, content: bytes) -> ImportRe
     header = [name.strip().lower() for name in (reader.fieldnames or [])]
     missing = [column for column in ("username", "password") if column not in header]
     if missing:
-        raise InvalidInput(
-            f"The CSV header must be {','.join(CSV_COLUMNS)}; missing: {', '.join(missing)}."
-        )
+        raise InvalidInput(f"The CSV header must be {','.join(CSV_COLUMNS)}; missing: {', '.join(missing)}.")
     reader.fieldnames = header
     existing = set(session.exec(select(User.username)).all())
     seen: set[str] = set()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from web_server.api.deps import CurrentUser, SessionDep, StudentUser
+from web_server.api.deps import CurrentUser, QueryId, SessionDep, StudentUser
 from web_server.models.attempt import AnswerRead, AnswerSave, AttemptRead, ResultRead
 from web_server.services import attempts
 
@@ -24,8 +24,8 @@ def start_attempt(user: StudentUser, test_id: int, session: SessionDep, response
 def list_attempts(
     user: CurrentUser,
     session: SessionDep,
-    test_id: int | None = None,
-    student_id: int | None = None,
+    test_id: QueryId = None,
+    student_id: QueryId = None,
     submitted: bool | None = None,
 ) -> list[AttemptRead]:
     """Students: their own. Teachers and admins: all, filterable."""
@@ -61,7 +61,7 @@ def submit_attempt(user: StudentUser, attempt_id: int, session: SessionDep) -> A
 
 @router.get("/results")
 def list_results(
-    user: CurrentUser, session: SessionDep, test_id: int | None = None, student_id: int | None = None
+    user: CurrentUser, session: SessionDep, test_id: QueryId = None, student_id: QueryId = None
 ) -> list[ResultRead]:
     """Submitted attempts. Students: their own. Teachers and admins: all, filterable by test and student."""
     return attempts.list_results(session, user, test_id, student_id)

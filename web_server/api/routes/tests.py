@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from web_server.api.deps import CurrentUser, SessionDep, StaffUser
+from web_server.models.base import SafeStr
 from web_server.models.test import TestCreate, TestRead, TestUpdate
 from web_server.models.user import Role
 from web_server.services import tests
@@ -19,7 +20,7 @@ def create_test(user: StaffUser, body: TestCreate, session: SessionDep) -> TestR
 
 @router.get("")
 def list_tests(
-    user: CurrentUser, session: SessionDep, published: bool | None = None, topic: str | None = None
+    user: CurrentUser, session: SessionDep, published: bool | None = None, topic: SafeStr | None = None
 ) -> list[TestRead]:
     """Students: published tests with `my_attempt`. Staff: all tests (filter with `published`, `topic`)."""
     found = tests.list_tests(session, user, published, topic)

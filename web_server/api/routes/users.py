@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
 from web_server.api.deps import AdminUser, CurrentUser, SessionDep, SettingsDep, StaffUser
+from web_server.models.base import SafeStr
 from web_server.models.user import ImportReport, PasswordChange, Role, UserCreate, UserRead, UserUpdate
 from web_server.services import users
 from web_server.services.errors import Forbidden, NotFound, PayloadTooLarge
@@ -33,7 +34,7 @@ def list_users(
     session: SessionDep,
     role: Role | None = None,
     active: bool | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="part of username or full name")] = None,
+    q: Annotated[SafeStr | None, Query(max_length=100, description="part of username or full name")] = None,
 ) -> list[UserRead]:
     """Admins list everyone; teachers only students (`role` must be empty or `student`)."""
     if user.role == Role.teacher:
