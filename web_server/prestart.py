@@ -12,6 +12,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from web_server.core.config import Settings, get_settings
@@ -44,12 +45,18 @@ def ensure_first_admin(settings: Settings) -> tuple[str, str | None] | None:
             password = settings.FIRST_ADMIN_PASSWORD
             if not password:
                 password = generated = secrets.token_urlsafe(12)
-            data = UserCreate(
-                username=settings.FIRST_ADMIN_USERNAME,
-                password=password,
-                full_name="Administrator",
-                role=Role.admin,
-            )
+            try:
+                data = UserCreate(
+                    username=settings.FIRST_ADMIN_USERNAME,
+                    password=password,
+                    full_name="Administrator",
+                    role=Role.admin,
+                )
+            except ValidationError as exc:
+                problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+                raise SystemExit(
+                    f"Cannot create the first admin (FIRST_ADMIN_USERNAME/PASSWORD): {problems}"
+                ) from exc
             users.create_user(session, settings, data)
             return data.username, generated
     finally:

@@ -15,7 +15,7 @@ from web_server.main import create_app
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _prestart(database_url: str, tmp_path: Path, **env: str) -> str:
+def _prestart(database_url: str, tmp_path: Path, expect_rc: int = 0, **env: str) -> str:
     environment = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -35,8 +35,8 @@ def _prestart(database_url: str, tmp_path: Path, **env: str) -> str:
         text=True,
         timeout=120,
     )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    assert result.returncode == expect_rc, result.stderr
+    return result.stdout + result.stderr
 
 
 def test_prestart_migrates_and_creates_the_admin_with_a_generated_password(empty_database_url, tmp_path):
@@ -62,3 +62,9 @@ def test_prestart_uses_first_admin_settings(empty_database_url, tmp_path):
     assert "FIRST_ADMIN_PASSWORD" in output and "head-pass-123" not in output
     with TestClient(create_app(make_test_settings(empty_database_url, tmp_path))) as client:
         login(client, "head", "head-pass-123")
+
+
+def test_prestart_explains_a_bad_first_admin_password(empty_database_url, tmp_path):
+    output = _prestart(empty_database_url, tmp_path, expect_rc=1, FIRST_ADMIN_PASSWORD="short")
+    assert "Cannot create the first admin" in output and "at least 8 characters" in output
+    assert "Traceback" not in output

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     # --- general -------------------------------------------------------------------------------------
-    ENVIRONMENT: Literal["development", "test", "production"] = "development"
+    ENVIRONMENT: str = "development"  # anything but "development" requires a real SECRET_KEY
     DATABASE_URL: str = "sqlite:///./data/fasel.db"
     AI_SERVER_URL: str = "http://127.0.0.1:8001"
     FRONTEND_DIST: Path = Path("frontend/dist")
