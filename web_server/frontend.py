@@ -13,7 +13,8 @@ NOT_BUILT_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>FASE
 <code>npm --prefix frontend ci &amp;&amp; npm --prefix frontend run build</code>, or use the API:
 <a href="/docs">/docs</a>.</p></body></html>"""
 
-RESERVED_PREFIXES = ("api/", "docs", "redoc", "openapi.json")
+RESERVED_PATHS = {"api", "docs", "redoc", "openapi.json"}
+RESERVED_PREFIXES = ("api/", "docs/", "redoc/")
 
 
 def add_frontend_routes(app: FastAPI, dist: Path) -> None:
@@ -26,7 +27,7 @@ def add_frontend_routes(app: FastAPI, dist: Path) -> None:
 
     @app.get("/{path:path}", include_in_schema=False, response_model=None)
     def frontend(path: str) -> FileResponse | HTMLResponse:
-        if path == "api" or path.startswith(RESERVED_PREFIXES):
+        if path in RESERVED_PATHS or path.startswith(RESERVED_PREFIXES):
             raise HTTPException(status_code=404, detail="Not Found")
         index = dist / "index.html"
         if not index.is_file():

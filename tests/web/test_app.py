@@ -46,6 +46,7 @@ def test_built_frontend_is_served_with_spa_fallback(database_url, tmp_path):
     with TestClient(app) as client:
         assert "FASEL SPA" in client.get("/").text
         assert "FASEL SPA" in client.get("/student/tests/3").text  # client-side route
+        assert "FASEL SPA" in client.get("/documents").text  # only /docs itself is reserved
         asset = client.get("/assets/app.js")
         assert asset.status_code == 200 and "fasel" in asset.text
         assert client.get("/assets/missing.js").status_code == 404

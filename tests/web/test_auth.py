@@ -117,3 +117,19 @@ def test_users_can_change_their_own_password(client, people):
     )
     assert ok.status_code == 204
     login(client, "student", "a-new-password")
+
+
+def test_the_rate_limit_window_expires():
+    import time
+
+    from web_server.services.ratelimit import LoginRateLimiter
+
+    limiter = LoginRateLimiter(max_failures=2, window_seconds=0.5)
+    key = ("someone", "10.0.0.1")
+    limiter.record_failure(key)
+    assert limiter.retry_after(key) is None
+    limiter.record_failure(key)
+    assert limiter.retry_after(key) == 1
+    assert limiter.retry_after(("someone", "10.0.0.2")) is None  # another address is not limited
+    time.sleep(0.6)
+    assert limiter.retry_after(key) is None
