@@ -1,0 +1,133 @@
+"""Real-time factor of ``POST /v1/voice`` (seconds of audio analysed per wall-clock second).
+
+Recordings of 5, 10, 30 and 120 s are built by concatenating RAVDESS clips (with their pauses) and encoding
+them to WebM/Opus, 48 kHz stereo, as a browser's MediaRecorder would. Against a real uvicorn AI server that
+the script starts on a free port, or ``--url`` of a running one::
+
+    .venv/bin/python bench/bench_voice.py [--url http://127.0.0.1:8001] [--repeat 5] [--concurrency 4]
+
+Target: at least 50x real time for a 10 s answer (one request at a time).
+"""
+
+import argparse
+import asyncio
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ai_server.audio.decode import SAMPLE_RATE, decode_audio  # noqa: E402
+from ai_server.audio.encode import encode_audio  # noqa: E402
+
+RAVDESS = ROOT.parent / "shared" / "data" / "ravdess"
+DURATIONS = (5.0, 10.0, 30.0, 120.0)
+
+
+def recording(seconds: float, seed: int = 0) -> bytes:
+    """``seconds`` of concatenated RAVDESS speech as WebM/Opus, 48 kHz stereo."""
+    rng = np.random.default_rng(seed)
+    files = sorted(RAVDESS.glob("Actor_*/*.flac"))
+    parts, total = [], 0
+    while total < seconds * SAMPLE_RATE:
+        clip = decode_audio(files[int(rng.integers(len(files)))].read_bytes())
+        parts.append(clip)
+        total += clip.size
+    samples = np.concatenate(parts)[: int(seconds * SAMPLE_RATE)]
+    return encode_audio(samples, SAMPLE_RATE, "webm")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server() -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "ai_server.main:app", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise SystemExit("the AI server exited during start-up")
+        time.sleep(0.5)
+    proc.terminate()
+    raise SystemExit("the AI server did not become ready within 180 s")
+
+
+async def post(client: httpx.AsyncClient, url: str, data: bytes) -> tuple[float, dict]:
+    t0 = time.perf_counter()
+    r = await client.post(f"{url}/v1/voice", files={"audio": ("answer.webm", data, "audio/webm")})
+    wall = time.perf_counter() - t0
+    r.raise_for_status()
+    return wall, r.json()
+
+
+async def bench(url: str, repeat: int, concurrency: int) -> None:
+    async with httpx.AsyncClient(timeout=120) as client:
+        print(f"server {url}; WebM/Opus 48 kHz stereo; median of {repeat} sequential requests")
+        print(f"{'audio s':>8} {'windows':>8} {'wall ms':>9} {'server ms':>10} {'RTF (x real time)':>18}")
+        for seconds in DURATIONS:
+            data = recording(seconds)
+            await post(client, url, data)  # warm-up
+            walls, server = [], []
+            for _ in range(repeat):
+                wall, body = await post(client, url, data)
+                walls.append(wall)
+                server.append(body["elapsed_ms"])
+            wall = statistics.median(walls)
+            print(
+                f"{seconds:8.0f} {len(body['segments']):8d} {wall * 1000:9.1f} "
+                f"{statistics.median(server):10.1f} {seconds / wall:18.1f}"
+            )
+        data = recording(10.0, seed=1)
+        t0 = time.perf_counter()
+        await asyncio.gather(*(post(client, url, data) for _ in range(concurrency * repeat)))
+        wall = time.perf_counter() - t0
+        n = concurrency * repeat
+        print(
+            f"throughput: {n} x 10 s answers, {concurrency} at a time: {n * 10 / wall:.1f} s of audio per "
+            f"wall second ({wall / n * 1000:.1f} ms per answer)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--url", help="a running AI server; default: start one on a free port")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--concurrency", type=int, default=4)
+    args = parser.parse_args()
+    proc = None
+    url = args.url
+    if url is None:
+        proc, url = start_server()
+    try:
+        asyncio.run(bench(url.rstrip("/"), args.repeat, args.concurrency))
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
