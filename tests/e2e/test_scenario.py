@@ -353,3 +353,54 @@ def test_expired_session_returns_to_login(new_page, web_server) -> None:
     page.goto("/users")
     expect(page).to_have_url(re.compile("/login"))
     expect(page.get_by_text(re.compile("sign in again", re.I))).to_be_visible()
+
+
+def api_login(base_url: str, username: str, password: str) -> httpx.Client:
+    token = httpx.post(
+        f"{base_url}/api/v1/auth/login", data={"username": username, "password": password}, timeout=30
+    ).json()["access_token"]
+    return httpx.Client(
+        base_url=f"{base_url}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+
+
+def test_without_camera_is_allowed_and_visible_to_the_teacher(
+    new_page, web_server, screenshots: Path
+) -> None:
+    """A student who declines the camera still takes the test; no frames are sent; the teacher sees it."""
+    admin = api_login(web_server.url, ADMIN_USERNAME, ADMIN_PASSWORD)
+    for username, role in [("nocam.teacher", "teacher"), ("nocam.student", "student")]:
+        r = admin.post("/users", json={"username": username, "password": "nocam-pass-123", "role": role})
+        assert r.status_code == 201, r.text
+    teacher = api_login(web_server.url, "nocam.teacher", "nocam-pass-123")
+    test = teacher.post(
+        "/tests",
+        json={
+            "title": "No camera quiz",
+            "kind": "single_choice",
+            "published": True,
+            "questions": [{"prompt": "1 + 1 = ?", "options": ["1", "2"], "correct_option": 1}],
+        },
+    ).json()
+
+    page = new_page()
+    login(page, "nocam.student", "nocam-pass-123")
+    page.goto(f"/tests/{test['id']}/consent")
+    page.get_by_test_id("start-without-camera").click()
+    expect(page.get_by_test_id("analysis-status")).to_have_attribute("data-status", "off")
+    expect(page.get_by_test_id("webcam")).to_be_hidden()
+    page.locator('[data-testid="option-1"] input').check()
+    expect(page.get_by_test_id("save-state")).to_have_attribute("data-state", "saved")
+    page.wait_for_timeout(4000)  # more than one frame interval
+    assert frames_sent(page) == 0
+    shot(page, screenshots, "40-take-without-camera")
+    page.get_by_test_id("submit").click()
+    page.get_by_test_id("confirm-submit").click()
+    expect(page.get_by_test_id("final-score")).to_have_text("1 / 1")
+
+    staff = new_page()
+    login(staff, "nocam.teacher", "nocam-pass-123")
+    staff.goto(f"/charts?test={test['id']}")
+    row = staff.get_by_test_id("charts-table").locator("tbody tr", has_text="nocam.student")
+    expect(row.get_by_test_id("no-camera")).to_be_visible()
+    shot(staff, screenshots, "41-charts-teacher-no-camera")
