@@ -383,9 +383,11 @@ def test_without_camera_is_allowed_and_visible_to_the_teacher(
         },
     ).json()
 
-    page = new_page()
+    page = new_page(320, 720)  # and on a small phone
     login(page, "nocam.student", "nocam-pass-123")
     page.goto(f"/tests/{test['id']}/consent")
+    expect(page.get_by_test_id("consent-checkbox")).to_be_visible()
+    shot(page, screenshots, "34-phone-consent")
     page.get_by_test_id("start-without-camera").click()
     expect(page.get_by_test_id("analysis-status")).to_have_attribute("data-status", "off")
     expect(page.get_by_test_id("webcam")).to_be_hidden()
@@ -393,7 +395,8 @@ def test_without_camera_is_allowed_and_visible_to_the_teacher(
     expect(page.get_by_test_id("save-state")).to_have_attribute("data-state", "saved")
     page.wait_for_timeout(4000)  # more than one frame interval
     assert frames_sent(page) == 0
-    shot(page, screenshots, "40-take-without-camera")
+    shot(page, screenshots, "35-phone-take-without-camera")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 330
     page.get_by_test_id("submit").click()
     page.get_by_test_id("confirm-submit").click()
     expect(page.get_by_test_id("final-score")).to_have_text("1 / 1")
