@@ -1,61 +1,40 @@
-"""Real test media: FER2013 faces composed into 640x480 JPEGs, RAVDESS speech re-encoded to WebM/Opus."""
+"""Real test media, built with the AI side's helpers: FER2013 faces composed into 640x480 webcam JPEGs
+(`tests.ai.conftest`), RAVDESS speech encoded to WebM/Opus as a browser records it
+(`ai_server.audio.encode`)."""
 
 from __future__ import annotations
 
-import io
 from functools import lru_cache
 from pathlib import Path
 
-import av
-import cv2
 import numpy as np
 
-DATA = Path("/work/shared/data")
-FER_VAL = DATA / "fer2013" / "val"
-RAVDESS = DATA / "ravdess"
-FRAME_W, FRAME_H = 640, 480
+from ai_server.audio.decode import SAMPLE_RATE, decode_audio
+from ai_server.audio.encode import encode_audio
+from tests.ai.conftest import background, compose, encode, val_faces
 
-
-def _haar() -> cv2.CascadeClassifier:
-    return cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"))
-
-
-def compose_frame(faces: list[np.ndarray], face_px: int = 200, seed: int = 0) -> bytes:
-    """Paste grey face crops, upscaled to `face_px`, side by side on a 640x480 noisy grey JPEG."""
-    rng = np.random.default_rng(seed)
-    canvas = rng.integers(90, 140, size=(FRAME_H, FRAME_W), dtype=np.uint8)
-    canvas = cv2.GaussianBlur(canvas, (9, 9), 0)
-    n = len(faces)
-    for i, face in enumerate(faces):
-        big = cv2.resize(face, (face_px, face_px), interpolation=cv2.INTER_CUBIC)
-        x = int((i + 1) * FRAME_W / (n + 1) - face_px / 2)
-        y = (FRAME_H - face_px) // 2
-        canvas[y : y + face_px, x : x + face_px] = big
-    ok, jpg = cv2.imencode(".jpg", cv2.cvtColor(canvas, cv2.COLOR_GRAY2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
-    assert ok
-    return jpg.tobytes()
-
-
-def blank_frame(seed: int = 1) -> bytes:
-    """A 640x480 JPEG with no face in it."""
-    return compose_frame([], seed=seed)
+RAVDESS = Path(__file__).resolve().parents[3] / "shared" / "data" / "ravdess"
 
 
 @lru_cache
-def detectable_faces(label: str, count: int = 3) -> tuple[np.ndarray, ...]:
-    """The first `count` FER validation crops of `label` that OpenCV's Haar cascade finds in a frame."""
-    cascade = _haar()
-    found: list[np.ndarray] = []
-    for path in sorted((FER_VAL / label).glob("*.jpg")):
-        face = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-        frame = cv2.imdecode(np.frombuffer(compose_frame([face]), np.uint8), cv2.IMREAD_GRAYSCALE)
-        small = cv2.resize(frame, (320, 240))
-        if len(cascade.detectMultiScale(small, 1.1, 5, minSize=(24, 24))) == 1:
-            found.append(face)
-            if len(found) == count:
-                break
-    assert len(found) == count, f"not enough detectable {label} faces"
-    return tuple(found)
+def one_face(label: str = "happy") -> bytes:
+    """A webcam frame with one 180 px face of `label`."""
+    frame, _ = compose([(val_faces(label, 1)[0], 240, 140, 180)])
+    return encode(frame)
+
+
+@lru_cache
+def three_faces() -> bytes:
+    """A webcam frame with three faces (the layout the AI tests check)."""
+    paths = [val_faces("happy", 1)[0], val_faces("surprise", 1, 1)[0], val_faces("neutral", 1, 1)[0]]
+    frame, _ = compose([(paths[0], 20, 60, 150), (paths[1], 230, 40, 200), (paths[2], 460, 150, 170)])
+    return encode(frame)
+
+
+@lru_cache
+def no_face() -> bytes:
+    """A webcam frame of an empty room."""
+    return encode(background(seed=3))
 
 
 def ravdess_clip(emotion_code: str = "03", actor: int = 1) -> Path:
@@ -65,34 +44,10 @@ def ravdess_clip(emotion_code: str = "03", actor: int = 1) -> Path:
     return clips[0]
 
 
-def to_webm_opus(path: Path, min_seconds: float = 0.0) -> bytes:
-    """Re-encode an audio file to WebM/Opus (48 kHz mono) as a browser's MediaRecorder would; optionally
-    loop it until it lasts at least `min_seconds`."""
-    with av.open(str(path)) as src:
-        stream = src.streams.audio[0]
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=48000)
-        pcm = [f.to_ndarray().reshape(-1) for frame in src.decode(stream) for f in resampler.resample(frame)]
-    samples = np.concatenate(pcm)
-    while len(samples) < min_seconds * 48000:
-        samples = np.concatenate([samples, samples])
-    if min_seconds:
-        samples = samples[: int(min_seconds * 48000)]
-    buf = io.BytesIO()
-    with av.open(buf, mode="w", format="webm") as out:
-        ost = out.add_stream("libopus", rate=48000, layout="mono")
-        for start in range(0, len(samples), 960):
-            chunk = samples[start : start + 960]
-            frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
-            frame.sample_rate = 48000
-            for packet in ost.encode(frame):
-                out.mux(packet)
-        for packet in ost.encode(None):
-            out.mux(packet)
-    return buf.getvalue()
-
-
-def audio_duration(data: bytes) -> float:
-    """Decoded duration in seconds of an in-memory recording."""
-    with av.open(io.BytesIO(data)) as c:
-        s = c.streams.audio[0]
-        return sum(f.samples for f in c.decode(s)) / s.rate
+@lru_cache
+def webm_speech(emotion_code: str = "03", actor: int = 1, seconds: float = 5.0) -> bytes:
+    """`seconds` of a RAVDESS clip (looped) as WebM/Opus 48 kHz stereo."""
+    pcm = decode_audio(ravdess_clip(emotion_code, actor).read_bytes())
+    reps = int(np.ceil(seconds * SAMPLE_RATE / len(pcm)))
+    pcm = np.tile(pcm, reps)[: int(seconds * SAMPLE_RATE)]
+    return encode_audio(pcm, SAMPLE_RATE, "webm")

@@ -10,30 +10,30 @@ from pathlib import Path
 import pytest
 
 from tests.capture.helpers import at_offset, parse, post_audio, post_frame, start_attempt
-from tests.capture.media import blank_frame, compose_frame, detectable_faces, ravdess_clip, to_webm_opus
+from tests.capture.media import no_face, one_face, three_faces, webm_speech
 from tests.support.api import API
 from web_server.services.fusion import FACE_LABELS, VOICE_LABELS
 
 
 @pytest.fixture(scope="module")
 def happy() -> bytes:
-    return compose_frame([detectable_faces("happy", 1)[0]])
+    return one_face("happy")
 
 
 @pytest.fixture(scope="module")
-def two_faces() -> bytes:
-    return compose_frame(list(detectable_faces("happy", 2)))
+def several() -> bytes:
+    return three_faces()
 
 
 @pytest.fixture(scope="module")
 def speech() -> bytes:
-    return to_webm_opus(ravdess_clip("05", actor=2), min_seconds=5.0)
+    return webm_speech("05", actor=2)
 
 
-def test_frames_become_face_samples_with_times_and_questions(client, people, happy, two_faces):
+def test_frames_become_face_samples_with_times_and_questions(client, people, happy, several):
     attempt = start_attempt(client, people)
     q1, q2, _ = (q["id"] for q in attempt["test"]["questions"])
-    sent = [(3.2, q1, happy, 1), (14.5, q1, two_faces, 2), (25.0, q2, blank_frame(), 0)]
+    sent = [(3.2, q1, happy, 1), (14.5, q1, several, 3), (25.0, q2, no_face(), 0)]
     for offset, qid, jpeg, n_faces in sent:
         r = post_frame(client, people.student, attempt["id"], qid, at_offset(attempt, offset), jpeg)
         assert r.status_code == 200, r.text
@@ -53,7 +53,7 @@ def test_frames_become_face_samples_with_times_and_questions(client, people, hap
     )
     assert r.status_code == 200
     timeline = r.json()
-    assert [(s["question_id"], s["faces"]) for s in timeline] == [(q1, 1), (q1, 2), (q2, 0)]
+    assert [(s["question_id"], s["faces"]) for s in timeline] == [(q1, 1), (q1, 3), (q2, 0)]
     for s, (offset, *_rest) in zip(timeline, sent, strict=True):
         assert abs((parse(s["captured_at"]) - at_offset(attempt, offset)).total_seconds()) < 0.002
     assert (
@@ -200,7 +200,7 @@ def test_bad_media_gets_the_ai_servers_message_and_nothing_is_lost(client, peopl
     assert len(list(Path(client.app.state.settings.MEDIA_DIR).rglob("*.webm"))) == 1
 
 
-def test_report_json_and_csv_add_up(client, people, happy, two_faces, speech):
+def test_report_json_and_csv_add_up(client, people, happy, several, speech):
     attempt = start_attempt(client, people, kind="oral")
     test_id = attempt["test_id"]
     q1, q2 = (q["id"] for q in attempt["test"]["questions"])
@@ -210,11 +210,11 @@ def test_report_json_and_csv_add_up(client, people, happy, two_faces, speech):
         post_frame(client, people.student, attempt["id"], q1, at_offset(attempt, 1), happy).status_code == 200
     )
     assert (
-        post_frame(client, people.student2, other["id"], q1, at_offset(attempt, 2), two_faces).status_code
+        post_frame(client, people.student2, other["id"], q1, at_offset(attempt, 2), several).status_code
         == 200
     )
     assert (
-        post_frame(client, people.student2, other["id"], q2, at_offset(attempt, 3), blank_frame()).status_code
+        post_frame(client, people.student2, other["id"], q2, at_offset(attempt, 3), no_face()).status_code
         == 200
     )
     voice = post_audio(client, people.student, attempt["id"], q2, at_offset(attempt, 4), speech).json()[
@@ -233,7 +233,7 @@ def test_report_json_and_csv_add_up(client, people, happy, two_faces, speech):
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert len(rows) == 3 + len(voice)  # every sample, the faceless frame included
     assert {row["student_username"] for row in rows} == {"student", "student2"}
-    assert sorted(int(row["faces"]) for row in rows if row["modality"] == "face") == [0, 1, 2]
+    assert sorted(int(row["faces"]) for row in rows if row["modality"] == "face") == [0, 1, 3]
     assert (
         client.get(
             f"{API}/tests/{test_id}/report", headers=people.teacher, params={"format": "xml"}

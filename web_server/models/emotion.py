@@ -59,8 +59,12 @@ class CaptureMedia(SQLModel, table=True):
 class EmotionSample(SQLModel, table=True):
     __tablename__ = "emotion_sample"
     __table_args__ = (
-        sa.Index("ix_emotion_sample_attempt_modality_offset", "attempt_id", "modality", "offset_ms"),
-        sa.Index("ix_emotion_sample_question_modality", "question_id", "modality", "emotion"),
+        # one attempt's charts and timeline; sample counts per attempt (index-only on PostgreSQL)
+        sa.Index("ix_emotion_sample_attempt", "attempt_id", "modality", "status", "offset_ms"),
+        # covers the test report (index-only scan on PostgreSQL): per question, modality and emotion
+        sa.Index(
+            "ix_emotion_sample_question_report", "question_id", "modality", "status", "emotion", "confidence"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
