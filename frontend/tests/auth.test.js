@@ -1,0 +1,41 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { createPinia, setActivePinia } from 'pinia'
+import { useAuth } from '../src/stores/auth'
+
+const b64url = (obj) => btoa(JSON.stringify(obj)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+const token = (exp) => `${b64url({ alg: 'HS256' })}.${b64url({ sub: '1', exp })}.sig`
+
+describe('auth store', () => {
+  beforeEach(() => {
+    localStorage.clear()
+    setActivePinia(createPinia())
+  })
+
+  it('keeps a valid token from localStorage and drops an expired one', () => {
+    localStorage.setItem('fasel.token', token(Date.now() / 1000 + 3600))
+    localStorage.setItem('fasel.user', JSON.stringify({ id: 1, username: 'ann', role: 'teacher' }))
+    const auth = useAuth()
+    expect(auth.isAuthenticated).toBe(true)
+    expect(auth.hasRole('teacher', 'admin')).toBe(true)
+    expect(auth.hasRole('student')).toBe(false)
+
+    setActivePinia(createPinia())
+    localStorage.setItem('fasel.token', token(Date.now() / 1000 - 10))
+    expect(useAuth().isAuthenticated).toBe(false)
+  })
+
+  it('expires the session when the token runs out and goes to the login page', async () => {
+    vi.useFakeTimers()
+    const auth = useAuth()
+    const push = vi.fn()
+    auth.router = { currentRoute: { value: { name: 'tests', fullPath: '/tests' } }, push }
+    auth.setToken(token(Math.floor(Date.now() / 1000) + 60))
+    auth.user = { id: 1, username: 'ann', role: 'student' }
+    vi.advanceTimersByTime(61_000)
+    expect(auth.token).toBeNull()
+    expect(localStorage.getItem('fasel.token')).toBeNull()
+    expect(auth.reason).toMatch(/expired/)
+    expect(push).toHaveBeenCalledWith({ name: 'login', query: { redirect: '/tests' } })
+    vi.useRealTimers()
+  })
+})
