@@ -3,8 +3,10 @@
 One pooled `httpx.AsyncClient` per web process, created in the app's lifespan and closed with it. Every call
 maps the AI server's answers to two domain errors:
 
-- `AIRejected`: the AI server refused the media (4xx); carries its status code and its message for a person.
-- `AIUnavailable`: the AI server is down, slow (timeout), overloaded or failing (5xx, 429, bad JSON).
+- `AIRejected`: the AI server refused the media itself (400, 413, 415, 422); carries its status code and
+  its message for a person.
+- `AIUnavailable`: the AI server is down, slow (timeout), overloaded or failing (5xx, 429, bad JSON), or
+  cannot serve this kind of media now (404/405: route or model missing, 401/403: misconfiguration).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 
 import httpx
 from fastapi import Request
+
+MEDIA_ERRORS = frozenset({400, 413, 415, 422})  # statuses that blame the uploaded media
 
 
 class AIError(Exception):
@@ -116,10 +120,10 @@ class AIClient:
         except httpx.HTTPError as exc:
             raise AIUnavailable(f"The AI server cannot be reached ({type(exc).__name__}).") from exc
         status = response.status_code
-        if status == 429 or status >= 500:
-            raise AIUnavailable(f"The AI server is unavailable ({status}): {_detail(response)}")
-        if status >= 400:
+        if status in MEDIA_ERRORS:
             raise AIRejected(status, _detail(response))
+        if status >= 400:
+            raise AIUnavailable(f"The AI server is unavailable ({status}): {_detail(response)}")
         try:
             body = response.json()
         except ValueError as exc:
