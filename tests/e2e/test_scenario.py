@@ -340,6 +340,17 @@ def test_full_flow(new_page, web_server, screenshots: Path) -> None:
     shot(phone, screenshots, "33-phone-chart-pie")
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 330, f"the page scrolls sideways at 320 px ({width} px wide)"
+    staff_phone = new_page(320, 640)
+    login(staff_phone, TEACHER[0], TEACHER[1])
+    for path, name in [
+        ("/manage/tests", "36-phone-manage-tests"),
+        (f"/reports?test={test_id}", "37-phone-report"),
+    ]:
+        staff_phone.goto(path)
+        staff_phone.wait_for_load_state("networkidle")
+        shot(staff_phone, screenshots, name)
+        width = staff_phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 330, f"{path} scrolls sideways at 320 px ({width} px wide)"
 
     assert not new_page.errors, f"uncaught errors in the browser: {new_page.errors}"
 
