@@ -37,7 +37,7 @@ from web_server.models.base import utcnow
 from web_server.models.emotion import CaptureMedia, EmotionSample, MediaStatus, Modality, SampleStatus
 from web_server.models.test import Question, Test, TestKind
 from web_server.models.user import Role, User
-from web_server.services.attempts import get_open_attempt_for_student, set_answer_recording
+from web_server.services.attempts import get_attempt_for, get_open_attempt_for_student, set_answer_recording
 from web_server.services.errors import DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 
 log = logging.getLogger(__name__)
@@ -64,14 +64,6 @@ class MediaRejected(DomainError):
 
 
 # --- checks ----------------------------------------------------------------------------------------
-
-
-def readable_attempt(session: Session, attempt_id: int, user: User) -> Attempt:
-    """The attempt if `user` may read its emotions: its student, any teacher or admin; else 404."""
-    attempt = session.get(Attempt, attempt_id)
-    if attempt is None or (user.role == Role.student and attempt.student_id != user.id):
-        raise NotFound("Attempt not found.")
-    return attempt
 
 
 def open_attempt_for_capture(session: Session, attempt_id: int, user: User, question_id: int) -> Attempt:
@@ -388,9 +380,10 @@ async def capture(
 def _in_session(
     sessions: SessionFactory, fn, settings: Settings, user: User, attempt_id: int, question_id: int, *args
 ) -> Stored:
-    """Run a store function on the attempt, checked again (it may have been submitted meanwhile)."""
+    """Run a store function on the attempt. A frame that arrived while the attempt was open is kept even if
+    the student submitted during its analysis; a recording must still be accepted as an answer (409)."""
     with sessions() as session:
-        attempt = open_attempt_for_capture(session, attempt_id, user, question_id)
+        attempt = get_attempt_for(session, user, attempt_id)
         stored = fn(session, settings, user, attempt, question_id, *args)
         session.expunge_all()
         return stored

@@ -9,7 +9,8 @@ from fastapi.responses import StreamingResponse
 
 from web_server.api.deps import CurrentUser, SessionDep, SettingsDep, StaffUser
 from web_server.models.emotion import SampleRead
-from web_server.services import capture, charts
+from web_server.services import charts
+from web_server.services.attempts import get_attempt_for
 
 router = APIRouter(tags=["charts"])
 
@@ -22,7 +23,7 @@ def read_emotions(
     modality: Literal["face", "voice"] | None = None,
 ) -> list[SampleRead]:
     """The attempt's timeline, oldest first (pending/unanalysed samples included, emotion null)."""
-    attempt = capture.readable_attempt(session, attempt_id, user)
+    attempt = get_attempt_for(session, user, attempt_id)
     return charts.list_samples(session, attempt, modality)  # type: ignore[return-value]  (validated)
 
 
@@ -32,7 +33,7 @@ def read_charts(
 ) -> dict[str, Any]:
     """`{bar, pie, per_question}` per modality (`face`, `voice`), the `fused` timeline, `presence` of faces
     and `missing` (pending/unanalysed) counts. Students: own attempts; teachers and admins: all."""
-    attempt = capture.readable_attempt(session, attempt_id, user)
+    attempt = get_attempt_for(session, user, attempt_id)
     return charts.attempt_charts(session, settings, attempt)
 
 
