@@ -18,6 +18,19 @@ describe('recorder state', () => {
     expect(s.url).toBe('blob:1')
     expect(s.startedAt).toBe('t0')
     expect(s.analysis).toBe('live')
+    expect(s.message).toBe('Answer saved and analysed.')
+  })
+
+  it('says when the analysis will follow later', () => {
+    const s = run(
+      initialRecorderState(),
+      { type: 'START', startedAt: 't0' },
+      { type: 'STOP', blob: new Blob(['a']), durationMs: 2000 },
+      { type: 'UPLOAD' },
+      { type: 'UPLOADED', analysis: 'pending' },
+    )
+    expect(s.phase).toBe('uploaded')
+    expect(s.message).toMatch(/later/)
   })
 
   it('ignores a second START while recording or uploading', () => {

@@ -52,7 +52,12 @@ export function recorderReducer(state, event) {
         ...state,
         phase: 'uploaded',
         analysis: event.analysis ?? null,
-        message: 'Answer saved.',
+        message:
+          event.analysis === 'live'
+            ? 'Answer saved and analysed.'
+            : event.analysis
+              ? 'Answer saved. Emotion analysis will follow later.'
+              : 'Answer saved.',
       }
     case 'FAIL':
       return {
