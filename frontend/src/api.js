@@ -203,3 +203,8 @@ export async function downloadReportCsv(testId) {
   const match = /filename="?([^";]+)"?/i.exec(cd)
   return { blob: data, filename: match ? match[1] : `test-${testId}-report.csv` }
 }
+export async function changeMyPassword(currentPassword, newPassword) {
+  await request('POST', '/users/me/password', {
+    json: { current_password: currentPassword, new_password: newPassword },
+  })
+}

@@ -418,3 +418,4 @@ def test_without_camera_is_allowed_and_visible_to_the_teacher(
     row = staff.get_by_test_id("charts-table").locator("tbody tr", has_text="nocam.student")
     expect(row.get_by_test_id("no-camera")).to_be_visible()
     shot(staff, screenshots, "41-charts-teacher-no-camera")
+    assert not new_page.errors, f"uncaught errors in the browser: {new_page.errors}"
