@@ -1,6 +1,6 @@
 """Fake camera and microphone for Chromium, built from real data in /work/shared/data.
 
-- `build_y4m`: FER2013 validation faces (grey 48x48 crops that OpenCV's Haar cascade finds once upscaled),
+- `build_y4m`: FER2013 validation faces (grey 48x48 crops that the AI server's detector finds once upscaled),
   each upscaled onto a 640x480 background and shown for a couple of seconds, as a YUV4MPEG2 (4:2:0) video
   that Chromium loops (`--use-file-for-fake-video-capture`).
 - `build_wav`: RAVDESS speech clips (16 kHz mono FLAC) joined with short pauses into a 16-bit PCM WAV that
@@ -14,6 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import soundfile as sf
+
+from ai_server.vision.detect import DetectParams, detect_faces
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 if not DATA.is_dir():
@@ -31,10 +33,6 @@ SPEECH_CLIPS = ["Actor_01/03-01-03-02-01-01-01.flac", "Actor_02/03-01-05-02-01-0
                 "Actor_03/03-01-04-02-02-01-03.flac"]  # fmt: skip
 
 
-def _cascade() -> cv2.CascadeClassifier:
-    return cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
-
-
 def _frame(face: np.ndarray) -> np.ndarray:
     """A 640x480 grey frame with the face upscaled in the middle on a soft background."""
     yy, xx = np.mgrid[0:H, 0:W]
@@ -46,13 +44,13 @@ def _frame(face: np.ndarray) -> np.ndarray:
 
 
 def detectable_faces(label: str, count: int) -> list[np.ndarray]:
-    """The first `count` validation crops of `label` whose composed frame has exactly one Haar face."""
-    cascade = _cascade()
+    """The first `count` validation crops of `label` whose composed frame has exactly one face for the AI
+    server's own detector (default settings)."""
+    params = DetectParams()
     found = []
     for path in sorted((FER_VAL / label).glob("*.jpg")):
         face = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-        small = cv2.equalizeHist(cv2.resize(_frame(face), (320, 240), interpolation=cv2.INTER_AREA))
-        if len(cascade.detectMultiScale(small, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))) == 1:
+        if len(detect_faces(_frame(face), params)) == 1:
             found.append(face)
             if len(found) == count:
                 return found
