@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from anyio import to_thread
 from sqlalchemy import Engine, delete, func, update
 from sqlmodel import Session, select
 
@@ -335,6 +336,7 @@ SessionFactory = Callable[[], Session]
 
 
 async def capture(
+    request_session: Session,
     sessions: SessionFactory,
     settings: Settings,
     ai: AIClient,
@@ -347,17 +349,23 @@ async def capture(
     filename: str,
     content_type: str,
 ) -> Stored:
-    """Check, analyse, store one frame (`at` = captured_at) or recording (`at` = started_at)."""
+    """Check, analyse, store one frame (`at` = captured_at) or recording (`at` = started_at).
+
+    The checks use the request's session, which is then closed: no database connection is held while the
+    AI server works (a class of uploads would otherwise exhaust the pool); storing opens a new session.
+    """
     limit = settings.MAX_IMAGE_BYTES if modality == Modality.face else settings.MAX_AUDIO_BYTES
     check_size(data, limit, "image" if modality == Modality.face else "recording")
 
     def check() -> None:
-        with sessions() as session:
-            attempt = open_attempt_for_capture(session, attempt_id, user, question_id)
+        try:
+            attempt = open_attempt_for_capture(request_session, attempt_id, user, question_id)
             if modality == Modality.voice:
-                oral_question_check(session, attempt)
+                oral_question_check(request_session, attempt)
+        finally:
+            request_session.close()
 
-    await asyncio.to_thread(check)
+    await to_thread.run_sync(check)
     try:
         if modality == Modality.face:
             result = await ai.face(data, filename or "frame.jpg", content_type or "image/jpeg")
@@ -367,11 +375,11 @@ async def capture(
         raise MediaRejected(exc.status_code, exc.message) from exc
     except AIUnavailable as exc:
         reason = exc.message
-        return await asyncio.to_thread(
+        return await to_thread.run_sync(
             _in_session, sessions, store_pending, settings, user, attempt_id, question_id, modality, at, data,
             content_type, reason,
         )  # fmt: skip
-    return await asyncio.to_thread(
+    return await to_thread.run_sync(
         _in_session, sessions, store_analysed, settings, user, attempt_id, question_id, modality, at, data,
         content_type, result,
     )  # fmt: skip

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFil
 from sqlmodel import Session, SQLModel
 
 from web_server.ai_client import AIClient, get_ai_client
-from web_server.api.deps import CurrentUser, SettingsDep
+from web_server.api.deps import CurrentUser, SessionDep, SettingsDep
 from web_server.models.emotion import Modality, SampleRead
 from web_server.services import capture
 
@@ -39,6 +39,7 @@ _RESPONSES = {
 async def _capture(
     request: Request,
     response: Response,
+    session: Session,
     settings,
     ai: AIClient,
     user,
@@ -54,6 +55,7 @@ async def _capture(
     data = await upload.read(limit + 1)
     engine = request.app.state.engine
     stored = await capture.capture(
+        session,
         lambda: Session(engine),
         settings,
         ai,
@@ -81,6 +83,7 @@ async def post_frame(
     response: Response,
     attempt_id: int,
     user: CurrentUser,
+    session: SessionDep,
     settings: SettingsDep,
     ai: AIDep,
     image: Annotated[UploadFile, File(description="A webcam frame: JPEG, PNG or WebP.")],
@@ -90,7 +93,7 @@ async def post_frame(
     """Analyse one webcam frame: one face sample (the largest face; `faces` counts them, 0 = nobody).
     200 `analysed`; 202 `pending` when the AI server is down or slow (the frame is kept and queued)."""
     return await _capture(
-        request, response, settings, ai, user, attempt_id, question_id, Modality.face, captured_at,
+        request, response, session, settings, ai, user, attempt_id, question_id, Modality.face, captured_at,
         "captured_at", image,
     )  # fmt: skip
 
@@ -101,6 +104,7 @@ async def post_audio(
     response: Response,
     attempt_id: int,
     user: CurrentUser,
+    session: SessionDep,
     settings: SettingsDep,
     ai: AIDep,
     audio: Annotated[UploadFile, File(description="The oral answer: WebM/Opus, Ogg, MP4, WAV, FLAC, MP3.")],
@@ -111,6 +115,6 @@ async def post_audio(
     `started_at` + segment offset. 200 `analysed`; 202 `pending` when the AI server is down or slow (the
     recording and the answer are kept; the analysis follows)."""
     return await _capture(
-        request, response, settings, ai, user, attempt_id, question_id, Modality.voice, started_at,
+        request, response, session, settings, ai, user, attempt_id, question_id, Modality.voice, started_at,
         "started_at", audio,
     )  # fmt: skip
