@@ -60,7 +60,7 @@ def _keras():
     return keras
 
 
-def build_ser_model(representation: str):
+def build_ser_model(representation: str, name: str | None = None):
     """Small CNN: 4 conv blocks, frequency folded into channels, mean+max pooling over time, softmax."""
     keras = _keras()
     layers = keras.layers
@@ -81,7 +81,7 @@ def build_ser_model(representation: str):
     x = layers.Dense(128, activation="relu")(x)
     x = layers.Dropout(0.2)(x)
     out = layers.Dense(len(LABELS), activation="softmax", name="emotion")(x)
-    return keras.Model(inp, out, name=f"ser_{representation}")
+    return keras.Model(inp, out, name=name or f"ser_{representation}")
 
 
 def spec_augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -130,12 +130,19 @@ def mixup(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[np.nd
     return xl * x + (1 - xl) * x[perm], lam[:, None] * y + (1 - lam[:, None]) * y[perm]
 
 
-def train_ser(clips: list[Clip], representation: str, epochs: int, seed: int, use_mixup: bool = False):
+def train_ser(
+    clips: list[Clip],
+    representation: str,
+    epochs: int,
+    seed: int,
+    use_mixup: bool = False,
+    name: str | None = None,
+):
     """Train one model on ``clips`` with a cosine learning-rate schedule; returns the Keras model."""
     keras = _keras()
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
-    model = build_ser_model(representation)
+    model = build_ser_model(representation, name)
     steps = epochs * int(np.ceil(len(clips) * WINDOWS_PER_CLIP / BATCH))
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, steps - steps // 20, warmup_target=2e-3, warmup_steps=steps // 20
@@ -227,6 +234,7 @@ def run_cv(representation: str, folds: list[int], epochs: int, use_mixup: bool) 
             "train_seconds": round(time.time() - t0, 1),
         }
         out.write_text(json.dumps(result))
+        model.save(out.with_suffix(".keras"))
         print(
             f"  clip accuracy {result['clip_accuracy']:.4f}, window accuracy {result['window_accuracy']:.4f}"
         )
@@ -282,13 +290,37 @@ def write_report() -> dict:
     return metrics
 
 
-def run_final() -> None:
+def ensemble_ser(models: list, representation: str):
+    """One Keras model averaging the members' probabilities (one compiled call serves them all)."""
+    keras = _keras()
+    if len(models) == 1:
+        return models[0]
+    inp = keras.Input(input_shape(representation), name="window")
+    out = keras.layers.Average(name="emotion")([m(inp) for m in models])
+    return keras.Model(inp, out, name=f"ser_{representation}_ensemble")
+
+
+def run_final(seeds: int, max_new: int) -> None:
+    """Train the selected configuration on all 18 actors with ``seeds`` seeds (at most ``max_new`` new ones
+    per call, so each call fits the 25-minute budget; finished members are kept under /tmp) and save the
+    average of the finished members as ``models/ser.keras``."""
+    keras = _keras()
     metrics = write_report()
     cv = metrics["cv"][metrics["selected"]]
     rep, epochs, use_mixup = cv["representation"], cv["epochs"], cv["mixup"]
     clips = load_ravdess_ser()
     t0 = time.time()
-    model = train_ser(clips, rep, epochs, SEED, use_mixup)
+    members, trained = [], 0
+    for k in range(seeds):
+        path = RUNS_DIR / f"final_{metrics['selected']}_seed{k}.keras"
+        if not path.exists():
+            if trained >= max_new:
+                continue
+            print(f"final member {k}: {metrics['selected']} on all {len(clips)} clips")
+            train_ser(clips, rep, epochs, SEED + 100 * k, use_mixup, name=f"ser_{rep}_seed{k}").save(path)
+            trained += 1
+        members.append(keras.models.load_model(path, compile=False))
+    model = ensemble_ser(members, rep)
     y_pred, _ = predict_clips(model, clips, rep)
     train_acc = float(np.mean(y_pred == np.asarray([c.label for c in clips])))
     model.save(MODELS_DIR / "ser.keras")
@@ -308,12 +340,13 @@ def run_final() -> None:
     (MODELS_DIR / "ser.json").write_text(json.dumps(meta, indent=2) + "\n")
     metrics["final"] = {
         "config": metrics["selected"],
+        "members": len(members),
         "actors": list(range(1, 19)),
         "train_clip_accuracy": round(train_acc, 4),
         "train_seconds": round(time.time() - t0, 1),
     }
     (MODELS_DIR / "ser_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    print(f"saved ser.keras ({metrics['selected']}), train clip accuracy {train_acc:.4f}")
+    print(f"saved ser.keras ({metrics['selected']} x {len(members)}), train clip accuracy {train_acc:.4f}")
 
 
 def main() -> None:
@@ -325,13 +358,15 @@ def main() -> None:
     parser.add_argument("--folds", default=",".join(str(k) for k in range(N_FOLDS)))
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--mixup", action="store_true", help="train with mixup")
+    parser.add_argument("--seeds", type=int, default=1, help="final: ensemble members (seeds)")
+    parser.add_argument("--max-new", type=int, default=1, help="final: members trained by this call")
     args = parser.parse_args()
     if args.step == "cv":
         run_cv(args.representation, [int(k) for k in args.folds.split(",")], args.epochs, args.mixup)
     elif args.step == "report":
         write_report()
     else:
-        run_final()
+        run_final(args.seeds, args.max_new)
 
 
 if __name__ == "__main__":

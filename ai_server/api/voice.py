@@ -1,0 +1,82 @@
+"""``POST /v1/voice``: the emotion timeline and overall emotion of a recorded answer."""
+
+import time
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, File, Request, UploadFile
+
+from ai_server.api.deps import get_registry
+from ai_server.audio.decode import Speech, load_speech
+from ai_server.audio.features import MIN_SPEECH_S, Windows, aggregate, speech_windows
+from ai_server.concurrency import run_blocking
+from ai_server.config import get_settings
+from ai_server.errors import PayloadTooLarge
+from ai_server.models.registry import ModelSpec
+
+router = APIRouter(tags=["voice"])
+MODELS = [ModelSpec(name="ser", kind="voice", path_setting="ser_model_path")]
+
+
+def _prepare(data: bytes, representation: str) -> tuple[Speech, Windows]:
+    """Decode, trim and window a recording (blocking: runs in the thread pool)."""
+    settings = get_settings()
+    if len(data) > settings.max_audio_bytes:
+        raise PayloadTooLarge(
+            f"The audio is too large: at most {settings.max_audio_bytes / 1024 / 1024:.0f} MB."
+        )
+    speech = load_speech(data, max_seconds=settings.max_audio_seconds)
+    return speech, speech_windows(speech, representation)
+
+
+def _scores(labels: list[str], p: np.ndarray) -> dict:
+    best = int(np.argmax(p))
+    return {
+        "emotion": labels[best],
+        "confidence": round(float(p[best]), 4),
+        "scores": {label: round(float(v), 4) for label, v in zip(labels, p, strict=True)},
+    }
+
+
+@router.post("/v1/voice")
+async def voice(
+    request: Request,
+    audio: Annotated[
+        UploadFile, File(description="a recording: WebM/Opus, Ogg/Opus, MP4/AAC, WAV, FLAC or MP3")
+    ],
+) -> dict:
+    """Classify the speech emotion of a recording in 2 s windows (50% overlap) and overall.
+
+    The recording is decoded to 16 kHz mono and leading/trailing silence is trimmed; ``start_s``/``end_s``
+    are seconds from the start of the recording as received, and the windows together cover all of the
+    speech. ``overall`` is the mean of the window probabilities weighted by each window's speech length and
+    loudness.
+
+    A recording that decodes but holds only silence, or less than 0.3 s of speech, is not an error: the
+    answer is 200 with ``segments: []``, ``overall: null`` and a ``note`` saying why. Empty, non-audio or
+    corrupt uploads get 415, uploads over the size or duration limit 413, a missing ``audio`` field 422.
+    """
+    started = time.perf_counter()
+    ser = get_registry(request).get("ser")
+    data = await audio.read()
+    speech, windows = await run_blocking(_prepare, data, ser.meta.get("representation", "siaser"))
+    result: dict = {"model": ser.display_name, "duration_s": round(speech.duration_s, 3), "segments": []}
+    if not windows.starts_s:
+        result["overall"] = None
+        if speech.speech_s == 0:
+            result["note"] = "No speech found: the recording is silent."
+        else:
+            result["note"] = (
+                f"Too little speech to analyse: {speech.speech_s:.2f} s found, "
+                f"at least {MIN_SPEECH_S:g} s needed."
+            )
+    else:
+        probs = await ser.batcher.submit_many(windows.inputs)
+        labels = ser.labels
+        result["segments"] = [
+            {"start_s": s, "end_s": e, **_scores(labels, p)}
+            for s, e, p in zip(windows.starts_s, windows.ends_s, probs, strict=True)
+        ]
+        result["overall"] = _scores(labels, aggregate(probs, windows.weights))
+    result["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return result
