@@ -129,7 +129,8 @@ async def student(
         await upload(client, rnd, "audio", f"{API}/attempts/{aid}/audio", headers, files,
                      {"question_id": str(q), "started_at": iso(started)})  # fmt: skip
 
-    await asyncio.gather(frame_loop(), *(answer(k, q) for k, q in enumerate(questions)))
+    spoken = questions if answers else []  # no answers: frames only
+    await asyncio.gather(frame_loop(), *(answer(k, q) for k, q in enumerate(spoken)))
     await asyncio.gather(*tasks)
     (await client.post(f"{API}/attempts/{aid}/submit", headers=headers)).raise_for_status()
 
@@ -143,7 +144,7 @@ async def run_round(base: str, tokens: list[str], teacher: str, size: int, args,
             "topic": "bench",
             "kind": "oral",
             "published": True,
-            "questions": [{"prompt": f"Speak about topic {i + 1}."} for i in range(args.questions)],
+            "questions": [{"prompt": f"Speak about topic {i + 1}."} for i in range(max(1, args.questions))],
         }
         r = await client.post(f"{API}/tests", headers={"Authorization": f"Bearer {teacher}"}, json=payload)
         r.raise_for_status()
@@ -191,7 +192,9 @@ def main() -> None:
     )
     parser.add_argument("--sizes", default="1,2,4,8,12,16", help="class sizes to try, ascending")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of test per round")
-    parser.add_argument("--questions", type=int, default=2, help="oral questions (one 5 s answer each)")
+    parser.add_argument(
+        "--questions", type=int, default=2, help="oral questions (one 5 s answer each; 0: frames only)"
+    )
     parser.add_argument("--database-url", help="an empty PostgreSQL database (default: a throwaway server)")
     parser.add_argument("--keep-going", action="store_true", help="try every size even after a failure")
     args = parser.parse_args()
@@ -233,6 +236,8 @@ def main() -> None:
             tokens = [token(f"pupil{i:03d}") for i in range(max(sizes))]
         frames = [one_face(label) for label in ("happy", "neutral", "sad", "surprise")]
         answers = [webm_speech(code, actor) for code, actor in (("03", 1), ("04", 2), ("05", 3))]
+        if args.questions == 0:
+            answers = []
         # warm-up: the first calls compile the models
         asyncio.run(run_round(base, tokens, teacher, 1, argparse.Namespace(duration=6.0, questions=1),
                               (frames, answers)))  # fmt: skip
@@ -262,10 +267,13 @@ def main() -> None:
         print(f"largest class sustained (p95 < {P95_LIMIT_MS:.0f} ms, nothing lost or deferred): {best}")
         engine.dispose()
     finally:
-        for proc in (web,):
-            if proc is not None:
-                proc.terminate()
-                proc.wait(timeout=10)
+        if web is not None:
+            web.terminate()
+            try:
+                web.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                web.kill()
+                web.wait(timeout=5)
         if ai is not None:
             ai.stop()
         if server is not None:
