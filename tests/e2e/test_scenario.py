@@ -162,7 +162,7 @@ def take_oral_test(student: Page, screenshots: Path) -> None:
     expect(student.get_by_test_id("submitted-card")).to_be_visible()
 
 
-def test_full_flow(new_page, web_server, screenshots: Path) -> None:
+def test_full_flow(new_page, web_server, e2e_ai_server, screenshots: Path) -> None:
     base = web_server.url
 
     # --- wrong credentials, then the admin ----------------------------------------------------------------
@@ -293,15 +293,31 @@ def test_full_flow(new_page, web_server, screenshots: Path) -> None:
     shot(student, screenshots, "18-chart-pie")
     student.keyboard.press("Escape")
 
-    # voice predictions of the oral answers, when the AI server has a voice model
-    oral_charts = client.get(f"/attempts/{oral_attempt}/charts").json()
-    if oral_charts["pie"]["voice"]:
+    # voice predictions of the oral answers (the AI server has a voice model: they must come)
+    models = httpx.get(f"{e2e_ai_server.url}/v1/models", timeout=10).json()
+    if any(
+        m.get("kind") == "voice" for m in (models if isinstance(models, list) else models.get("models", []))
+    ):
+
+        def voice_pie():
+            data = client.get(f"/attempts/{oral_attempt}/charts").json()
+            return data if data["pie"]["voice"] else None
+
+        oral_charts = wait_for(voice_pie, 180, "voice predictions of the oral answers")
         student.get_by_test_id(f"open-pie-{oral_attempt}").click()
         student.get_by_test_id("mod-voice").click()
         expect(student.get_by_test_id("pie-chart")).to_have_attribute(
             "data-slices", str(len(oral_charts["pie"]["voice"]))
         )
+        expect(student.get_by_test_id("chart-summary")).to_contain_text(
+            oral_charts["pie"]["voice"][0]["emotion"]
+        )
         shot(student, screenshots, "19-chart-pie-voice")
+        student.keyboard.press("Escape")
+        student.get_by_test_id(f"open-bar-{oral_attempt}").click()
+        student.get_by_test_id("mod-fused").click()
+        expect(student.get_by_test_id("bar-chart").locator("canvas")).to_be_visible()
+        shot(student, screenshots, "19b-chart-bar-fused")
         student.keyboard.press("Escape")
 
     # --- teacher: results, charts of each student, class report --------------------------------------------

@@ -224,6 +224,7 @@ export function pieChartData(shares, modality) {
       {
         data: labels.map((l) => Math.round(shares[l] * 1000) / 10),
         backgroundColor: labels.map((l) => EMOTION_COLORS[l] || '#9e9e9e'),
+        borderWidth: labels.length > 1 ? 1 : 0,
       },
     ],
   }
