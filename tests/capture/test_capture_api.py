@@ -240,3 +240,50 @@ def test_report_json_and_csv_add_up(client, people, happy, several, speech):
         ).status_code
         == 422
     )
+
+
+def test_store_raw_frames_and_recording_retention(client, people, happy, speech, database_url, tmp_path):
+    from datetime import timedelta
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import update
+    from sqlmodel import Session
+
+    from tests.conftest import make_test_settings
+    from web_server.main import create_app
+    from web_server.models.base import utcnow
+    from web_server.models.emotion import CaptureMedia
+    from web_server.services.capture import sweep_media
+
+    attempt = start_attempt(client, people, kind="oral")
+    aid, q1 = attempt["id"], attempt["test"]["questions"][0]["id"]
+    base = client.app.state.settings
+    keep = make_test_settings(
+        database_url,
+        tmp_path / "keep",
+        AI_SERVER_URL=base.AI_SERVER_URL,
+        AI_TIMEOUT_S=60.0,
+        STORE_RAW_FRAMES=True,
+    )
+    with TestClient(create_app(keep)) as other:
+        r = post_frame(other, people.student, aid, q1, at_offset(attempt, 1), happy)
+        assert r.status_code == 200 and r.json()["status"] == "analysed"
+    [kept] = list(Path(keep.MEDIA_DIR).rglob("*.jpg"))
+    assert kept.read_bytes() == happy
+
+    assert post_audio(client, people.student, aid, q1, at_offset(attempt, 2), speech).status_code == 200
+    [recording] = list(Path(base.MEDIA_DIR).rglob("*.webm"))
+    engine = client.app.state.engine
+    with Session(engine) as session:
+        session.exec(
+            update(CaptureMedia).values(
+                created_at=utcnow() - timedelta(days=base.RECORDING_RETENTION_DAYS + 1)
+            )
+        )
+        session.commit()
+        assert sweep_media(session, base) == 2  # the recording and the kept frame
+    assert not recording.exists()
+    got = client.get(f"{API}/attempts/{aid}", headers=people.student).json()
+    assert [a["has_recording"] for a in got["answers"]] == [False]
+    samples = client.get(f"{API}/attempts/{aid}/emotions", headers=people.teacher).json()
+    assert {s["modality"] for s in samples} == {"face", "voice"}  # the emotions outlive the recording
