@@ -404,20 +404,29 @@ def backoff_s(settings: Settings, tries: int) -> float:
     return min(settings.RETRY_BACKOFF_MAX_S, settings.RETRY_BACKOFF_S * 2 ** max(0, tries - 1))
 
 
-def due_media(session: Session, now: datetime, limit: int) -> list[CaptureMedia]:
+def claim_due_media(session: Session, now: datetime, limit: int, lease_s: float) -> list[CaptureMedia]:
+    """Pending media due for a retry, claimed for `lease_s` seconds (their next try is pushed back), so
+    that several web server processes never analyse the same media twice (SKIP LOCKED on PostgreSQL)."""
     rows = session.exec(
         select(CaptureMedia)
         .where(CaptureMedia.status == MediaStatus.pending, CaptureMedia.next_try_at <= now)
         .order_by(CaptureMedia.next_try_at, CaptureMedia.id)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     ).all()
+    for media in rows:
+        media.next_try_at = now + timedelta(seconds=lease_s)
+        session.add(media)
+    session.commit()
+    for media in rows:
+        session.refresh(media)
     session.expunge_all()
     return list(rows)
 
 
 def apply_retry_result(session: Session, settings: Settings, media_id: int, result: dict) -> int:
     """Replace the placeholder sample(s) of analysed media by the real samples; returns how many."""
-    media = session.get(CaptureMedia, media_id)
+    media = session.get(CaptureMedia, media_id, with_for_update=True)
     if media is None or media.status != MediaStatus.pending:
         return 0
     attempt = session.get(Attempt, media.attempt_id)
@@ -555,7 +564,8 @@ class RetryWorker:
 
     async def run_once(self) -> int:
         """Try every due pending media once; returns how many were tried."""
-        due = await asyncio.to_thread(self._with_session, due_media, utcnow(), self.batch)
+        lease = 2 * self.settings.AI_TIMEOUT_S * self.batch  # longer than a whole batch of tries
+        due = await asyncio.to_thread(self._with_session, claim_due_media, utcnow(), self.batch, lease)
         for media in due:
             await self._retry(media)
         return len(due)
