@@ -200,6 +200,12 @@ def write_media(media_dir: Path, attempt_id: int, modality: str, data: bytes, co
     return relative
 
 
+def remove_attempt_media(media_dir: Path, attempt_ids: list[int]) -> None:
+    """Delete the media folders of attempts being deleted (frames, recordings, pending uploads)."""
+    for attempt_id in attempt_ids:
+        shutil.rmtree(media_dir / "attempts" / str(int(attempt_id)), ignore_errors=True)
+
+
 def remove_media_file(media_dir: Path, relative: str | None) -> None:
     if relative:
         with contextlib.suppress(FileNotFoundError):

@@ -15,6 +15,7 @@ from web_server.core.security import hash_password, verify_password
 from web_server.models.attempt import Answer, Attempt
 from web_server.models.base import is_valid_id
 from web_server.models.user import ImportError_, ImportReport, Role, User, UserCreate, UserUpdate
+from web_server.services.capture import remove_attempt_media
 from web_server.services.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 
 CSV_COLUMNS = ("username", "password", "full_name", "role")
@@ -118,8 +119,10 @@ def delete_user(session: Session, settings: Settings, actor: User, user_id: int)
         .join(Attempt, Answer.attempt_id == Attempt.id)
         .where(Attempt.student_id == user.id, Answer.recording_path.is_not(None))
     ).all()
+    attempt_ids = list(session.exec(select(Attempt.id).where(Attempt.student_id == user.id)).all())
     session.delete(user)
     session.commit()
+    remove_attempt_media(Path(settings.MEDIA_DIR), attempt_ids)  # capture files (frames, recordings)
     media_root = Path(settings.MEDIA_DIR).resolve()
     for relative in recordings:
         path = (media_root / relative).resolve()
