@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     detect_min_face_fraction: float = 0.08
     detect_scale_factor: float = 1.07
     detect_min_neighbors: int = 4
-    face_margin: float = 0.1
+    face_margin: float = 0.05
 
 
 @lru_cache

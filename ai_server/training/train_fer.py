@@ -211,6 +211,7 @@ def build_ensemble(members: list[keras.Model], tta: bool = True) -> keras.Model:
     if tta:
         views.append(Mirror(name="mirror")(inp))
     outs = [m(v) for m in members for v in views]
+    outs = [o[0] if isinstance(o, list | tuple) else o for o in outs]  # reloaded models may return a list
     out = outs[0] if len(outs) == 1 else keras.layers.Average(name="mean")(outs)
     return keras.Model(inp, out, name="fer_ensemble")
 

@@ -40,7 +40,7 @@ class DetectParams:
     min_face_fraction: float = 0.08
     scale_factor: float = 1.07
     min_neighbors: int = 4
-    margin: float = 0.1
+    margin: float = 0.05
 
 
 def detect_faces(grey: np.ndarray, params: DetectParams) -> list[Box]:
