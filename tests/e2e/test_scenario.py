@@ -441,5 +441,6 @@ def test_without_camera_is_allowed_and_visible_to_the_teacher(
     staff.goto(f"/charts?test={test['id']}")
     row = staff.get_by_test_id("charts-table").locator("tbody tr", has_text="nocam.student")
     expect(row.get_by_test_id("no-camera")).to_be_visible()
+    expect(row.get_by_test_id("no-camera")).to_have_attribute("data-source", "consent")  # stored consent
     shot(staff, screenshots, "41-charts-teacher-no-camera")
     assert not new_page.errors, f"uncaught errors in the browser: {new_page.errors}"

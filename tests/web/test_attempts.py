@@ -11,8 +11,8 @@ def quiz(client, people):
     return create_test(client, people.teacher, single_choice_payload(questions=3))
 
 
-def start(client, headers, test_id):
-    return client.post(f"{API}/tests/{test_id}/attempts", headers=headers)
+def start(client, headers, test_id, consent=None):
+    return client.post(f"{API}/tests/{test_id}/attempts", headers=headers, json=consent)
 
 
 def save(client, headers, attempt_id, question_id, option):
@@ -32,6 +32,31 @@ def test_starting_twice_resumes_the_open_attempt(client, people, quiz):
     again = start(client, people.student, quiz["id"])
     assert again.status_code == 200 and again.json()["id"] == body["id"]
     assert start(client, people.student2, quiz["id"]).json()["id"] != body["id"]
+
+
+def test_consent_is_stored_updated_on_resume_and_shown_to_teachers(client, people, quiz):
+    unknown = start(client, people.student2, quiz["id"]).json()  # no body: an older client
+    assert unknown["camera"] is None and unknown["microphone"] is None
+
+    attempt = start(client, people.student, quiz["id"], {"camera": False, "microphone": True}).json()
+    assert attempt["camera"] is False and attempt["microphone"] is True
+    resumed = start(client, people.student, quiz["id"], {"camera": True})
+    assert resumed.status_code == 200
+    assert resumed.json()["camera"] is True and resumed.json()["microphone"] is True  # mic unchanged
+    assert start(client, people.student, quiz["id"]).json()["camera"] is True  # no body: kept
+    bad = start(client, people.student, quiz["id"], {"camera": "sometimes"})
+    assert bad.status_code == 422
+
+    read = client.get(f"{API}/attempts/{attempt['id']}", headers=people.teacher).json()
+    assert (read["camera"], read["microphone"]) == (True, True)
+    client.post(f"{API}/attempts/{attempt['id']}/submit", headers=people.student)
+    refused = start(client, people.student, quiz["id"], {"camera": False})
+    assert refused.status_code == 409  # a submitted attempt keeps what was recorded
+    [result] = client.get(f"{API}/results", headers=people.teacher, params={"test_id": quiz["id"]}).json()
+    assert (result["camera"], result["microphone"]) == (True, True)
+    rows = client.get(f"{API}/charts", headers=people.teacher, params={"test_id": quiz["id"]}).json()
+    consent = {r["attempt_id"]: (r["camera"], r["microphone"]) for r in rows}
+    assert consent == {attempt["id"]: (True, True), unknown["id"]: (None, None)}
 
 
 def test_only_students_take_tests(client, people, quiz):

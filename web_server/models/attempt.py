@@ -20,6 +20,8 @@ class Attempt(SQLModel, table=True):
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     score: int | None = None
     max_score: int | None = None
+    camera: bool | None = None  # did the student allow the camera? null: not told (older attempts)
+    microphone: bool | None = None
 
     answers: list["Answer"] = Relationship(
         back_populates="attempt",
@@ -49,6 +51,13 @@ class Answer(SQLModel, table=True):
 # --- API shapes ------------------------------------------------------------------------------------
 
 
+class AttemptStart(SQLModel):
+    """What the student allowed on the consent page; a resumed attempt updates the fields given."""
+
+    camera: bool | None = None
+    microphone: bool | None = None
+
+
 class AnswerSave(SQLModel):
     """`selected_option`: 0-based option index, or null to clear the answer."""
 
@@ -70,6 +79,8 @@ class AttemptRead(SQLModel):
     submitted_at: datetime | None
     score: int | None
     max_score: int | None
+    camera: bool | None
+    microphone: bool | None
     answers: list[AnswerRead]
 
 
@@ -88,3 +99,5 @@ class ResultRead(SQLModel):
     submitted_at: datetime
     score: int | None
     max_score: int | None
+    camera: bool | None
+    microphone: bool | None

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
-from web_server.models.attempt import Answer, AnswerRead, Attempt, AttemptRead, ResultRead
+from web_server.models.attempt import Answer, AnswerRead, Attempt, AttemptRead, AttemptStart, ResultRead
 from web_server.models.base import is_valid_id, utcnow
 from web_server.models.test import Question, Test, TestKind
 from web_server.models.user import Role, User
@@ -29,7 +29,11 @@ class StartResult:
     created: bool
 
 
-def start_attempt(session: Session, student: User, test_id: int) -> StartResult:
+def start_attempt(
+    session: Session, student: User, test_id: int, consent: AttemptStart | None = None
+) -> StartResult:
+    """Create the attempt, or return the open one; `consent` (camera, microphone) is stored on both."""
+    choices = consent.model_dump(exclude_none=True) if consent is not None else {}
     if student.role != Role.student:
         raise Forbidden("Only students take tests.")
     test = get_test_for(session, student, test_id)
@@ -37,7 +41,7 @@ def start_attempt(session: Session, student: User, test_id: int) -> StartResult:
     if existing is None:
         if not test.questions:
             raise Conflict("This test has no questions yet.")
-        attempt = Attempt(test_id=test.id, student_id=student.id)
+        attempt = Attempt(test_id=test.id, student_id=student.id, **choices)
         session.add(attempt)
         try:
             session.commit()
@@ -50,6 +54,12 @@ def start_attempt(session: Session, student: User, test_id: int) -> StartResult:
                 raise
     if existing.submitted_at is not None:
         raise Conflict(f"You have already submitted this test (attempt {existing.id}).")
+    if choices and any(getattr(existing, key) != value for key, value in choices.items()):
+        if _claim_open(session, existing.id, **choices):
+            session.commit()
+        else:  # submitted meanwhile
+            session.rollback()
+        session.refresh(existing)
     return StartResult(existing, created=False)
 
 
@@ -189,6 +199,8 @@ def to_read(attempt: Attempt) -> AttemptRead:
         submitted_at=attempt.submitted_at,
         score=attempt.score,
         max_score=attempt.max_score,
+        camera=attempt.camera,
+        microphone=attempt.microphone,
         answers=[
             AnswerRead(
                 question_id=a.question_id,
@@ -254,6 +266,8 @@ def list_results(
             submitted_at=attempt.submitted_at,
             score=attempt.score,
             max_score=attempt.max_score,
+            camera=attempt.camera,
+            microphone=attempt.microphone,
         )
         for attempt, test, student in session.exec(query).all()
     ]

@@ -224,6 +224,8 @@ def list_charts(
             "student_full_name": full_name,
             "started_at": a.started_at,
             "submitted_at": a.submitted_at,
+            "camera": a.camera,
+            "microphone": a.microphone,
             "samples": counts[a.id],
         }
         for a, title, kind, username, full_name in rows

@@ -38,7 +38,8 @@ export function normaliseResult(r) {
     submittedAt: r.submitted_at ?? null,
     score: r.score ?? null,
     maxScore: r.max_score ?? null,
-    camera: r.camera ?? r.camera_consent ?? r.camera_available ?? null,
+    camera: r.camera ?? null,
+    microphone: r.microphone ?? null,
   }
 }
 
@@ -77,8 +78,27 @@ export function normaliseChartRow(r) {
     submitted: !!r.submitted_at,
     faceSamples: sampleCount(r.samples?.face ?? r.face_samples ?? r.face_count ?? r.counts?.face),
     voiceSamples: sampleCount(r.samples?.voice ?? r.voice_samples ?? r.voice_count ?? r.counts?.voice),
-    camera: r.camera ?? r.camera_consent ?? null,
+    camera: r.camera ?? null,
+    microphone: r.microphone ?? null,
   }
+}
+
+/**
+ * What a teacher should know about the devices of an attempt: the consent stored by the server
+ * (`camera` / `microphone` false), or for older attempts without it, no face samples at all.
+ * Returns [{ key: 'camera' | 'microphone', source: 'consent' | 'samples', title }].
+ */
+export function deviceHints(row) {
+  const hints = []
+  if (row.camera === false) {
+    hints.push({ key: 'camera', source: 'consent', title: 'The student did not allow the camera' })
+  } else if (row.camera == null && row.faceSamples === 0) {
+    hints.push({ key: 'camera', source: 'samples', title: 'No camera pictures in this attempt' })
+  }
+  if (row.microphone === false && row.kind === 'oral') {
+    hints.push({ key: 'microphone', source: 'consent', title: 'The student did not allow the microphone' })
+  }
+  return hints
 }
 
 /** Newest first by a date field (ISO strings or Dates). */

@@ -5,16 +5,23 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from web_server.api.deps import CurrentUser, QueryId, SessionDep, StudentUser
-from web_server.models.attempt import AnswerRead, AnswerSave, AttemptRead, ResultRead
+from web_server.models.attempt import AnswerRead, AnswerSave, AttemptRead, AttemptStart, ResultRead
 from web_server.services import attempts
 
 router = APIRouter(tags=["attempts"])
 
 
 @router.post("/tests/{test_id}/attempts", status_code=status.HTTP_201_CREATED, responses={200: {}, 409: {}})
-def start_attempt(user: StudentUser, test_id: int, session: SessionDep, response: Response) -> AttemptRead:
-    """201 with a new attempt, or 200 with the open one (resume); 409 once submitted."""
-    result = attempts.start_attempt(session, user, test_id)
+def start_attempt(
+    user: StudentUser,
+    test_id: int,
+    session: SessionDep,
+    response: Response,
+    body: AttemptStart | None = None,
+) -> AttemptRead:
+    """201 with a new attempt, or 200 with the open one (resume); 409 once submitted. The optional body
+    `{camera, microphone}` records what the student allowed (a resume updates the fields given)."""
+    result = attempts.start_attempt(session, user, test_id, body)
     if not result.created:
         response.status_code = status.HTTP_200_OK
     return attempts.to_read(result.attempt)
