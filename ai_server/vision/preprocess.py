@@ -20,12 +20,17 @@ def to_grey(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
-def preprocess_face(crop: np.ndarray, size: int = FACE_SIZE) -> np.ndarray:
-    """Turn a face crop (grey or BGR uint8) into a float32 array of shape (size, size, 1) in [-1, 1]."""
+def preprocess_face(crop: np.ndarray, size: int = FACE_SIZE, equalise: bool = True) -> np.ndarray:
+    """Turn a face crop (grey or BGR uint8) into a float32 array of shape (size, size, 1) in [-1, 1].
+
+    ``equalise=False`` leaves the equalisation to the model: the served ensemble runs the identical
+    ``HistogramEqualisation`` layer in its graph (see ``ai_server/models/layers.py``).
+    """
     grey = to_grey(crop)
     if grey.dtype != np.uint8:
         grey = np.clip(grey, 0, 255).astype(np.uint8)
     if grey.shape != (size, size):
         grey = cv2.resize(grey, (size, size), interpolation=cv2.INTER_CUBIC)
-    grey = cv2.equalizeHist(grey)
+    if equalise:
+        grey = cv2.equalizeHist(grey)
     return (grey.astype(np.float32) / 127.5 - 1.0)[:, :, None]

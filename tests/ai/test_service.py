@@ -112,3 +112,15 @@ def test_preprocessing_is_equalised_and_scaled() -> None:
     assert -1.0 <= x.min() < -0.9 and 0.9 < x.max() <= 1.0  # equalisation stretched the dim image
     big = cv2.resize(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), (200, 200), interpolation=cv2.INTER_CUBIC)
     assert preprocess_face(big).shape == (48, 48, 1)
+
+
+def test_in_graph_equalisation_is_identical_to_opencv() -> None:
+    """The served model equalises in its graph; it must match the training-time ``cv2.equalizeHist``."""
+    from ai_server.models.layers import HistogramEqualisation
+
+    greys = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for label in LABELS for p in val_faces(label, 5)]
+    greys.append(np.full((48, 48), 90, np.uint8))  # a flat image: left as it is
+    x = np.stack([preprocess_face(g, equalise=False) for g in greys])
+    expected = np.stack([preprocess_face(g, equalise=True) for g in greys])
+    got = HistogramEqualisation()(x).numpy()
+    np.testing.assert_allclose(got, expected, atol=1e-6)
