@@ -38,4 +38,27 @@ describe('auth store', () => {
     expect(push).toHaveBeenCalledWith({ name: 'login', query: { redirect: '/tests' } })
     vi.useRealTimers()
   })
+
+  it('signs in again with the new password after changing it (earlier tokens are revoked)', async () => {
+    const calls = []
+    const reply = (status, body) => new Response(body ? JSON.stringify(body) : '', { status })
+    const replies = [
+      reply(204),
+      reply(200, { access_token: token(Math.floor(Date.now() / 1000) + 3600), token_type: 'bearer' }),
+      reply(200, { id: 1, username: 'ann', role: 'student' }),
+    ]
+    vi.stubGlobal('fetch', async (url, init) => {
+      calls.push({ url, init })
+      return replies.shift()
+    })
+    const auth = useAuth()
+    auth.user = { id: 1, username: 'ann', role: 'student' }
+    auth.setToken('old-token')
+    await auth.changePassword('old-pass-1', 'new-pass-1')
+    expect(calls.map((c) => c.url)).toEqual(['/api/v1/users/me/password', '/api/v1/auth/login', '/api/v1/users/me'])
+    expect(String(calls[1].init.body)).toContain('password=new-pass-1')
+    expect(auth.token).not.toBe('old-token')
+    expect(localStorage.getItem('fasel.token')).toBe(auth.token)
+    vi.unstubAllGlobals()
+  })
 })

@@ -119,6 +119,56 @@ def test_users_can_change_their_own_password(client, people):
     login(client, "student", "a-new-password")
 
 
+def _me(client, headers) -> int:
+    return client.get(f"{API}/users/me", headers=headers).status_code
+
+
+def test_changing_the_own_password_revokes_earlier_tokens(client, people):
+    other_device = login(client, "student")
+    change = client.post(
+        f"{API}/users/me/password",
+        headers=people.student,
+        json={"current_password": PASSWORD, "new_password": "a-new-password"},
+    )
+    assert change.status_code == 204
+    for old in (people.student, other_device):
+        revoked = client.get(f"{API}/users/me", headers=old)
+        assert revoked.status_code == 401 and "log in again" in revoked.json()["detail"]
+    assert (
+        client.post(f"{API}/auth/login", data={"username": "student", "password": PASSWORD}).status_code
+        == 401
+    )
+    fresh = login(client, "student", "a-new-password")
+    assert _me(client, fresh) == 200
+    assert _me(client, people.student2) == 200  # other users keep their sessions
+
+
+def test_an_admin_password_reset_or_deactivation_revokes_tokens(client, people):
+    student2 = people.ids["student2"]
+    renamed = client.patch(f"{API}/users/{student2}", headers=people.admin, json={"full_name": "Sam Two"})
+    assert renamed.status_code == 200 and _me(client, people.student2) == 200  # other edits keep tokens
+    reset = client.patch(f"{API}/users/{student2}", headers=people.admin, json={"password": "reset-pass-123"})
+    assert reset.status_code == 200
+    assert _me(client, people.student2) == 401
+    assert _me(client, people.admin) == 200
+    after_reset = login(client, "student2", "reset-pass-123")
+    assert _me(client, after_reset) == 200
+
+    teacher = people.ids["teacher"]
+    assert client.patch(f"{API}/users/{teacher}", headers=people.admin, json={"is_active": False}).is_success
+    assert _me(client, people.teacher) == 401
+    assert client.patch(f"{API}/users/{teacher}", headers=people.admin, json={"is_active": True}).is_success
+    assert _me(client, people.teacher) == 401  # reactivation does not bring the old session back
+    assert _me(client, login(client, "teacher")) == 200
+
+
+def test_a_token_without_a_version_is_refused(client, people, settings):
+    import jwt
+
+    legacy = jwt.encode({"sub": str(people.ids["student"])}, settings.SECRET_KEY, algorithm="HS256")
+    assert _me(client, {"Authorization": f"Bearer {legacy}"}) == 401
+
+
 def test_the_rate_limit_window_expires():
     import time
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from web_server.core.config import Settings
 from web_server.core.security import decode_access_token
-from web_server.models.base import MAX_ID
+from web_server.models.base import MAX_ID, is_valid_id
 from web_server.models.user import Role, User
 from web_server.services.errors import Forbidden, Unauthorized
 
@@ -38,16 +38,22 @@ SessionDep = Annotated[Session, Depends(get_session)]
 def get_current_user(
     session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> User:
-    """The user of the bearer token; 401 when missing, invalid, expired, or the account is deactivated."""
+    """The user of the bearer token; 401 when missing, invalid, expired, revoked (the password changed or
+    the account was deactivated since the token was issued), or the account is deactivated."""
     challenge = {"WWW-Authenticate": "Bearer"}
     if not token:
         raise Unauthorized("Not authenticated: log in first.", headers=challenge)
-    user_id = decode_access_token(token, settings)
-    user = session.get(User, user_id) if user_id is not None else None
+    claims = decode_access_token(token, settings)
+    user = session.get(User, claims[0]) if claims is not None and is_valid_id(claims[0]) else None
     if user is None:
         raise Unauthorized("Your session is invalid or has expired: log in again.", headers=challenge)
     if not user.is_active:
         raise Unauthorized("This account has been deactivated.", headers=challenge)
+    if claims[1] != user.token_version:
+        raise Unauthorized(
+            "Your session has ended because your password or account was changed: log in again.",
+            headers=challenge,
+        )
     return user
 
 

@@ -34,20 +34,22 @@ def verify_password(password: str, hashed: str, settings: Settings) -> bool:
         return False
 
 
-def create_access_token(user_id: int, settings: Settings) -> str:
+def create_access_token(user_id: int, token_version: int, settings: Settings) -> str:
+    """`ver` is the user's token_version: bumping it (password change, deactivation) revokes the token."""
     now = datetime.now(UTC)
     payload = {
         "sub": str(user_id),
+        "ver": token_version,
         "iat": now,
         "exp": now + timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES),
     }
     return jwt.encode(payload, settings.SECRET_KEY, algorithm=ALGORITHM)
 
 
-def decode_access_token(token: str, settings: Settings) -> int | None:
-    """The user id in a valid, unexpired token; None otherwise."""
+def decode_access_token(token: str, settings: Settings) -> tuple[int, int] | None:
+    """(user id, token version) of a valid, unexpired token; None otherwise."""
     try:
         payload = jwt.decode(token, settings.SECRET_KEY, algorithms=[ALGORITHM])
-        return int(payload["sub"])
+        return int(payload["sub"]), int(payload["ver"])
     except (jwt.PyJWTError, KeyError, TypeError, ValueError):
         return None

@@ -32,6 +32,8 @@ class User(SQLModel, table=True):
     role: Role = Field(default=Role.student, sa_type=sa.String(16))
     is_active: bool = True
     hashed_password: str = Field(sa_type=sa.String(255))
+    # in every access token; bumped on a password change or deactivation, which revokes earlier tokens
+    token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

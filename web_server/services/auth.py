@@ -47,4 +47,4 @@ def login(
     if not user.is_active:
         raise Forbidden("This account has been deactivated. Ask an administrator to reactivate it.")
     limiter.reset(key)
-    return create_access_token(user.id, settings)
+    return create_access_token(user.id, user.token_version, settings)

@@ -80,12 +80,14 @@ def update_user(session: Session, settings: Settings, actor: User, user_id: int,
         changes.get("is_active") is False or ("role" in changes and changes["role"] != Role.admin)
     ):
         raise Conflict("You cannot deactivate yourself or remove your own admin role.")
+    if changes.get("is_active") is False and user.is_active:
+        user.token_version += 1  # deactivation ends every session, even after a later reactivation
     for field in ("full_name", "role", "is_active"):
         if changes.get(field) is not None:
             value = changes[field].strip() if field == "full_name" else changes[field]
             setattr(user, field, value)
     if changes.get("password") is not None:
-        user.hashed_password = hash_password(changes["password"], settings)
+        _set_password(user, changes["password"], settings)
     session.add(user)
     session.flush()
     if _active_admins(session) == 0:
@@ -99,11 +101,18 @@ def update_user(session: Session, settings: Settings, actor: User, user_id: int,
 def change_own_password(
     session: Session, settings: Settings, user: User, current_password: str, new_password: str
 ) -> None:
+    """Earlier tokens, the caller's own included, stop working: log in again with the new password."""
     if not verify_password(current_password, user.hashed_password, settings):
         raise Forbidden("The current password is not correct.")
-    user.hashed_password = hash_password(new_password, settings)
+    _set_password(user, new_password, settings)
     session.add(user)
     session.commit()
+
+
+def _set_password(user: User, password: str, settings: Settings) -> None:
+    """A new password revokes every token issued before it (see `token_version`)."""
+    user.hashed_password = hash_password(password, settings)
+    user.token_version += 1
 
 
 def delete_user(session: Session, settings: Settings, actor: User, user_id: int) -> None:

@@ -40,6 +40,12 @@ export const useAuth = defineStore('auth', {
       this.reason = ''
       return this.user
     },
+    /** Change the own password, then sign in again with it: the server revokes every earlier token. */
+    async changePassword(currentPassword, newPassword) {
+      const username = this.user?.username
+      await api.changeMyPassword(currentPassword, newPassword)
+      return this.login(username, newPassword)
+    },
     setToken(token) {
       this.token = token
       localStorage.setItem(TOKEN_KEY, token)
