@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_credentials=True,
             allow_methods=["*"],
             allow_headers=["*"],
+            expose_headers=["X-Total-Count"],  # GET /charts paging (the dev server runs on another origin)
         )
     app.include_router(api_router, prefix=API_PREFIX)
     add_frontend_routes(app, settings.FRONTEND_DIST)

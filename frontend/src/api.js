@@ -192,7 +192,13 @@ export async function postAudio(attemptId, audio, questionId, startedAt) {
 // ---- charts and reports ----
 export const getEmotions = (attemptId, modality) => get(`/attempts/${attemptId}/emotions`, { modality })
 export const getAttemptCharts = (attemptId) => get(`/attempts/${attemptId}/charts`)
-export const listCharts = async (query) => asList(await get('/charts', query))
+/** One page of GET /charts (`test_id`, `student_id`, `limit`, `offset`) and the total over all pages. */
+export async function listCharts(query) {
+  const { data, response } = await request('GET', '/charts', { query })
+  const rows = asList(data)
+  const total = Number.parseInt(response.headers.get('X-Total-Count') ?? '', 10)
+  return { rows, total: Number.isNaN(total) ? rows.length : total }
+}
 export const getReport = (testId) => get(`/tests/${testId}/report`)
 export async function downloadReportCsv(testId) {
   const { data, response } = await request('GET', `/tests/${testId}/report`, {

@@ -102,9 +102,18 @@ describe('api client', () => {
 
   it('unwraps lists and passes query parameters', async () => {
     serve(respond(200, { items: [{ id: 1 }] }))
-    const rows = await api.listCharts({ test_id: 5, student_id: null })
+    const rows = await api.listUsers({ role: 'student', q: null })
     expect(rows).toEqual([{ id: 1 }])
-    expect(calls[0].url).toBe('/api/v1/charts?test_id=5')
+    expect(calls[0].url).toBe('/api/v1/users?role=student')
+  })
+
+  it('asks the server for one page of charts and reads the total from X-Total-Count', async () => {
+    serve(respond(200, [{ attempt_id: 7 }], { 'X-Total-Count': '31' }))
+    const page = await api.listCharts({ test_id: 5, student_id: null, limit: 25, offset: 25 })
+    expect(page).toEqual({ rows: [{ attempt_id: 7 }], total: 31 })
+    expect(calls[0].url).toBe('/api/v1/charts?test_id=5&limit=25&offset=25')
+    serve(respond(200, [{ attempt_id: 1 }, { attempt_id: 2 }])) // no header: the rows are all there is
+    expect((await api.listCharts()).total).toBe(2)
   })
 
   it('reads the CSV file name from Content-Disposition', async () => {

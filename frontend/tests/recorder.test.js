@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { initialRecorderState, pickAudioMimeType, recorderReducer, rmsLevel } from '../src/lib/recorder'
-import { analysisFromStatus } from '../src/lib/analysis'
+import { ANALYSIS, analysisFromStatus } from '../src/lib/analysis'
 
 const run = (state, ...events) => events.reduce(recorderReducer, state)
 
@@ -31,6 +31,19 @@ describe('recorder state', () => {
     )
     expect(s.phase).toBe('uploaded')
     expect(s.message).toMatch(/later/)
+  })
+
+  it('tells a skipped (unanalysed) recording apart from a pending one', () => {
+    const s = run(
+      initialRecorderState(),
+      { type: 'START', startedAt: 't0' },
+      { type: 'STOP', blob: new Blob(['a']), durationMs: 2000 },
+      { type: 'UPLOAD' },
+      { type: 'UPLOADED', analysis: 'unanalysed' },
+    )
+    expect(s.phase).toBe('uploaded')
+    expect(s.message).toMatch(/unavailable for this recording/)
+    expect(s.message).not.toMatch(/later/)
   })
 
   it('ignores a second START while recording or uploading', () => {
@@ -85,6 +98,10 @@ describe('analysis status', () => {
   it('maps capture answers to live / pending / unavailable', () => {
     expect(analysisFromStatus(200)).toBe('live')
     expect(analysisFromStatus(202)).toBe('pending')
+    expect(analysisFromStatus(202, { status: 'pending' })).toBe('pending')
+    expect(analysisFromStatus(202, { status: 'unanalysed' })).toBe('unanalysed') // queue full: skipped
+    expect(ANALYSIS.unanalysed.label).toMatch(/unavailable for this frame/)
+    expect(ANALYSIS.pending.label).toMatch(/pending/)
     expect(analysisFromStatus(503)).toBe('unavailable')
     expect(analysisFromStatus(0)).toBe('unavailable')
     expect(analysisFromStatus(415)).toBeNull()

@@ -179,6 +179,24 @@ def fused_timeline(session: Session, settings: Settings, attempt: Attempt) -> li
 # --- lists and reports -----------------------------------------------------------------------------
 
 
+def _chart_filters(user: User, test_id: int | None, student_id: int | None) -> list:
+    """Students see only their own attempts; staff filter by test and student."""
+    filters = []
+    if user.role == Role.student:
+        filters.append(Attempt.student_id == user.id)
+    elif student_id is not None:
+        filters.append(Attempt.student_id == student_id)
+    if test_id is not None:
+        filters.append(Attempt.test_id == test_id)
+    return filters
+
+
+def count_charts(session: Session, user: User, test_id: int | None, student_id: int | None) -> int:
+    """How many rows `list_charts` has over all pages."""
+    query = select(func.count()).select_from(Attempt).where(*_chart_filters(user, test_id, student_id))
+    return session.exec(query).one()
+
+
 def list_charts(
     session: Session,
     user: User,
@@ -192,13 +210,8 @@ def list_charts(
         select(Attempt, Test.title, Test.kind, User.username, User.full_name)
         .join(Test, Test.id == Attempt.test_id)
         .join(User, User.id == Attempt.student_id)
+        .where(*_chart_filters(user, test_id, student_id))
     )
-    if user.role == Role.student:
-        query = query.where(Attempt.student_id == user.id)
-    elif student_id is not None:
-        query = query.where(Attempt.student_id == student_id)
-    if test_id is not None:
-        query = query.where(Attempt.test_id == test_id)
     rows = session.exec(
         query.order_by(col(Attempt.started_at).desc(), col(Attempt.id).desc()).offset(offset).limit(limit)
     ).all()

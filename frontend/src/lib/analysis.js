@@ -1,6 +1,7 @@
 /**
  * Emotion-analysis status shown to the student, derived from the capture responses:
- * 200/201 live, 202 pending (queued for later), 503/502/504 or no connection unavailable.
+ * 200/201 live, 202 pending (queued for later) or 202 `{status: "unanalysed"}` (the retry queue is full:
+ * this upload is not analysed at all), 503/502/504 or no connection unavailable.
  */
 export const ANALYSIS = {
   starting: { label: 'Emotion analysis: starting', color: 'grey', help: 'Waiting for the first frame.' },
@@ -10,6 +11,11 @@ export const ANALYSIS = {
     color: 'warning',
     help: 'Analysis is busy; your data is kept and analysed later. Carry on.',
   },
+  unanalysed: {
+    label: 'Emotion analysis: unavailable for this frame',
+    color: 'info',
+    help: 'The analysis service is overloaded, so this frame was skipped (not queued). Carry on.',
+  },
   unavailable: {
     label: 'Emotion analysis: unavailable',
     color: 'error',
@@ -18,9 +24,9 @@ export const ANALYSIS = {
   off: { label: 'Emotion analysis: camera off', color: 'grey', help: 'No camera is used for this test.' },
 }
 
-export function analysisFromStatus(status) {
+export function analysisFromStatus(status, body = null) {
   if (status === 200 || status === 201) return 'live'
-  if (status === 202) return 'pending'
+  if (status === 202) return body?.status === 'unanalysed' ? 'unanalysed' : 'pending'
   if (status === 0 || status === 502 || status === 503 || status === 504) return 'unavailable'
   return null // other 4xx: a problem with this one upload, not with the analysis service
 }

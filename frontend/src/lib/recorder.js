@@ -55,7 +55,9 @@ export function recorderReducer(state, event) {
         message:
           event.analysis === 'live'
             ? 'Answer saved and analysed.'
-            : event.analysis
+            : event.analysis === 'unanalysed'
+              ? 'Answer saved. Emotion analysis is unavailable for this recording.'
+              : event.analysis
               ? 'Answer saved. Emotion analysis will follow later.'
               : 'Answer saved.',
       }

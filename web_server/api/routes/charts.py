@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from web_server.api.deps import CurrentUser, SessionDep, SettingsDep, StaffUser
+from web_server.api.deps import CurrentUser, QueryId, SessionDep, SettingsDep, StaffUser
 from web_server.models.emotion import SampleRead
 from web_server.services import charts
 from web_server.services.attempts import get_attempt_for
@@ -41,12 +41,15 @@ def read_charts(
 def list_charts(
     user: CurrentUser,
     session: SessionDep,
-    test_id: int | None = None,
-    student_id: int | None = None,
+    response: Response,
+    test_id: QueryId = None,
+    student_id: QueryId = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
-    """Attempts with their charts, newest first. Students: their own; teachers and admins: all, filterable."""
+    """Attempts with their charts, newest first, one page (`limit`, `offset`); the `X-Total-Count` header
+    gives the number of rows over all pages. Students: their own; teachers and admins: all, filterable."""
+    response.headers["X-Total-Count"] = str(charts.count_charts(session, user, test_id, student_id))
     return charts.list_charts(session, user, test_id, student_id, limit, offset)
 
 
