@@ -26,9 +26,9 @@ class Settings(BaseSettings):
     thread_pool_size: int = 4
 
     detect_max_side: int = 320
-    detect_min_face_fraction: float = 0.08
-    detect_scale_factor: float = 1.07
-    detect_min_neighbors: int = 4
+    detect_min_face_fraction: float = 0.15
+    detect_scale_factor: float = 1.08
+    detect_min_neighbors: int = 3
     face_margin: float = 0.05
 
 

@@ -37,9 +37,9 @@ class Box:
 @dataclass(frozen=True)
 class DetectParams:
     max_side: int = 320
-    min_face_fraction: float = 0.08
-    scale_factor: float = 1.07
-    min_neighbors: int = 4
+    min_face_fraction: float = 0.15
+    scale_factor: float = 1.08
+    min_neighbors: int = 3
     margin: float = 0.05
 
 
