@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+from tests.support.uvicorn import ROOT, free_port, spawn_uvicorn, stop_process, wait_ready
 
-from tests.support.ai_server import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / "frontend"
 DIST = FRONTEND / "dist"
 
@@ -61,41 +56,16 @@ class WebServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def _env(self) -> dict[str, str]:
-        return {**os.environ, **self.env}
-
     def start(self, timeout_s: float = 60.0) -> WebServerProcess:
         with self.log_path.open("ab") as log:
             subprocess.run(
                 [sys.executable, "-m", "web_server.prestart"],
-                cwd=ROOT, env=self._env(), stdout=log, stderr=subprocess.STDOUT, check=True,
+                cwd=ROOT, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT, check=True,
             )  # fmt: skip
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "web_server.main:app", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--log-level", "warning"],
-                cwd=ROOT, env=self._env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"web server exited ({self._proc.returncode}); see {self.log_path}")
-            try:
-                if httpx.get(f"{self.url}/api/v1/health", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"web server not ready after {timeout_s} s; see {self.log_path}")
+        self._proc = spawn_uvicorn("web_server.main:app", self.port, self.env, self.log_path)
+        wait_ready(self._proc, f"{self.url}/api/v1/health", timeout_s, "web server", self.log_path)
+        return self
 
     def stop(self) -> None:
-        if self._proc is None:
-            return
-        if self._proc.poll() is None:
-            os.killpg(self._proc.pid, signal.SIGTERM)
-            try:
-                self._proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self._proc.pid, signal.SIGKILL)
-                self._proc.wait(timeout=5)
+        stop_process(self._proc)
         self._proc = None

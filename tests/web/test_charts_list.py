@@ -26,8 +26,10 @@ def test_charts_list_pages_and_filters_on_the_server(client, people):
     assert by_student == ([newest_first[0]], 2)
     both = page(people.teacher, test_id=tests[1]["id"], student_id=people.ids["student"])
     assert both == ([started[2]], 1)
-    # students: their own only, whatever the filter says
-    assert page(people.student, student_id=people.ids["student2"]) == ([started[2], started[0]], 2)
+    # students: their own only; a student filter can only narrow that (as for /results)
+    assert page(people.student) == ([started[2], started[0]], 2)
+    assert page(people.student, student_id=people.ids["student"]) == ([started[2], started[0]], 2)
+    assert page(people.student, student_id=people.ids["student2"]) == ([], 0)
 
     for bad in ({"limit": 0}, {"limit": 501}, {"offset": -1}, {"test_id": 0}, {"student_id": "x"}):
         response = client.get(f"{API}/charts", headers=people.teacher, params=bad)

@@ -190,6 +190,15 @@ def submit_attempt(session: Session, student: User, attempt_id: int) -> Attempt:
     return attempt
 
 
+def answer_read(answer: Answer) -> AnswerRead:
+    return AnswerRead(
+        question_id=answer.question_id,
+        selected_option=answer.selected_option,
+        has_recording=answer.recording_path is not None,
+        updated_at=answer.updated_at,
+    )
+
+
 def to_read(attempt: Attempt) -> AttemptRead:
     return AttemptRead(
         id=attempt.id,
@@ -201,16 +210,21 @@ def to_read(attempt: Attempt) -> AttemptRead:
         max_score=attempt.max_score,
         camera=attempt.camera,
         microphone=attempt.microphone,
-        answers=[
-            AnswerRead(
-                question_id=a.question_id,
-                selected_option=a.selected_option,
-                has_recording=a.recording_path is not None,
-                updated_at=a.updated_at,
-            )
-            for a in attempt.answers
-        ],
+        answers=[answer_read(a) for a in attempt.answers],
     )
+
+
+def visible_attempts(user: User, test_id: int | None = None, student_id: int | None = None) -> list:
+    """WHERE clauses on Attempt: students see only their own attempts (a student_id filter can only
+    narrow that); staff see all, filtered by test and student."""
+    clauses = []
+    if user.role == Role.student:
+        clauses.append(Attempt.student_id == user.id)
+    if student_id is not None:
+        clauses.append(Attempt.student_id == student_id)
+    if test_id is not None:
+        clauses.append(Attempt.test_id == test_id)
+    return clauses
 
 
 def list_attempts(
@@ -221,13 +235,12 @@ def list_attempts(
     submitted: bool | None = None,
 ) -> list[Attempt]:
     """Students get only their own attempts; staff filter by test, student and submission."""
-    query = select(Attempt).options(selectinload(Attempt.answers)).order_by(col(Attempt.started_at).desc())
-    if user.role == Role.student:
-        query = query.where(Attempt.student_id == user.id)
-    if student_id is not None:  # for students this can only narrow their own list
-        query = query.where(Attempt.student_id == student_id)
-    if test_id is not None:
-        query = query.where(Attempt.test_id == test_id)
+    query = (
+        select(Attempt)
+        .options(selectinload(Attempt.answers))
+        .where(*visible_attempts(user, test_id, student_id))
+        .order_by(col(Attempt.started_at).desc())
+    )
     if submitted is not None:
         query = query.where(
             col(Attempt.submitted_at).is_not(None) if submitted else col(Attempt.submitted_at).is_(None)
@@ -243,15 +256,9 @@ def list_results(
         select(Attempt, Test, User)
         .join(Test, Attempt.test_id == Test.id)
         .join(User, Attempt.student_id == User.id)
-        .where(col(Attempt.submitted_at).is_not(None))
+        .where(col(Attempt.submitted_at).is_not(None), *visible_attempts(user, test_id, student_id))
         .order_by(col(Attempt.submitted_at).desc(), col(Attempt.id).desc())
     )
-    if user.role == Role.student:
-        query = query.where(Attempt.student_id == user.id)
-    if student_id is not None:  # for students this can only narrow their own list
-        query = query.where(Attempt.student_id == student_id)
-    if test_id is not None:
-        query = query.where(Attempt.test_id == test_id)
     return [
         ResultRead(
             attempt_id=attempt.id,

@@ -161,6 +161,15 @@ def voice_samples(
     return samples
 
 
+def samples_from_result(
+    attempt: Attempt, question_id: int, modality: str, at: datetime, result: dict, media_id: int | None
+) -> list[EmotionSample]:
+    """The samples of an analysed frame (one) or recording (one per segment)."""
+    if modality == Modality.face:
+        return [face_sample(attempt, question_id, at, result, media_id)]
+    return voice_samples(attempt, question_id, at, result, media_id)
+
+
 def _box_area(box: object) -> float:
     if isinstance(box, list | tuple) and len(box) == 4:
         return float(box[2]) * float(box[3])
@@ -242,6 +251,28 @@ class Stored:
     message: str | None = None
 
 
+def _media_row(
+    attempt: Attempt,
+    question_id: int,
+    modality: str,
+    at: datetime,
+    data: bytes,
+    content_type: str,
+    relative: str | None,
+    status: MediaStatus,
+) -> CaptureMedia:
+    return CaptureMedia(
+        attempt_id=attempt.id,
+        question_id=question_id,
+        modality=modality,
+        path=relative,
+        content_type=content_type,
+        size_bytes=len(data),
+        captured_at=at,
+        status=status,
+    )
+
+
 def store_analysed(
     session: Session,
     settings: Settings,
@@ -258,25 +289,15 @@ def store_analysed(
     media = None
     if modality == Modality.voice or settings.STORE_RAW_FRAMES:
         relative = write_media(settings.MEDIA_DIR, attempt.id, modality, data, content_type)
-        media = CaptureMedia(
-            attempt_id=attempt.id,
-            question_id=question_id,
-            modality=modality,
-            path=relative,
-            content_type=content_type,
-            size_bytes=len(data),
-            captured_at=at,
-            status=MediaStatus.analysed,
+        media = _media_row(
+            attempt, question_id, modality, at, data, content_type, relative, MediaStatus.analysed
         )
         if modality == Modality.voice:
             _save_recording_answer(session, settings, user, attempt.id, question_id, relative)
         session.add(media)
         session.flush()
     media_id = media.id if media else None
-    if modality == Modality.face:
-        samples = [face_sample(attempt, question_id, at, result, media_id)]
-    else:
-        samples = voice_samples(attempt, question_id, at, result, media_id)
+    samples = samples_from_result(attempt, question_id, modality, at, result, media_id)
     session.add_all(samples)
     session.commit()
     for s in samples:
@@ -304,18 +325,9 @@ def store_pending(
     relative = (
         write_media(settings.MEDIA_DIR, attempt.id, modality, data, content_type) if keep_file else None
     )
-    media = CaptureMedia(
-        attempt_id=attempt.id,
-        question_id=question_id,
-        modality=modality,
-        path=relative,
-        content_type=content_type,
-        size_bytes=len(data),
-        captured_at=at,
-        status=status,
-        next_try_at=utcnow() + timedelta(seconds=settings.RETRY_BACKOFF_S) if queued else None,
-        last_error=(reason if queued else f"{reason} The retry queue is full.")[:500],
-    )
+    media = _media_row(attempt, question_id, modality, at, data, content_type, relative, status)
+    media.next_try_at = utcnow() + timedelta(seconds=settings.RETRY_BACKOFF_S) if queued else None
+    media.last_error = (reason if queued else f"{reason} The retry queue is full.")[:500]
     if modality == Modality.voice and relative:
         _save_recording_answer(session, settings, user, attempt.id, question_id, relative)
     session.add(media)
@@ -439,10 +451,9 @@ def apply_retry_result(session: Session, settings: Settings, media_id: int, resu
     if attempt is None:
         return 0
     session.exec(delete(EmotionSample).where(EmotionSample.media_id == media_id))
-    if media.modality == Modality.face:
-        samples = [face_sample(attempt, media.question_id, media.captured_at, result, media_id)]
-    else:
-        samples = voice_samples(attempt, media.question_id, media.captured_at, result, media_id)
+    samples = samples_from_result(
+        attempt, media.question_id, media.modality, media.captured_at, result, media_id
+    )
     session.add_all(samples)
     media.status = MediaStatus.analysed
     media.tries += 1

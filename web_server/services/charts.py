@@ -20,7 +20,8 @@ from web_server.core.config import Settings
 from web_server.models.attempt import Attempt
 from web_server.models.emotion import EmotionSample, Modality, SampleStatus
 from web_server.models.test import Question, Test
-from web_server.models.user import Role, User
+from web_server.models.user import User
+from web_server.services.attempts import visible_attempts
 from web_server.services.errors import NotFound
 from web_server.services.fusion import FACE_LABELS, VOICE_LABELS, Scored, fuse_timeline
 
@@ -179,21 +180,9 @@ def fused_timeline(session: Session, settings: Settings, attempt: Attempt) -> li
 # --- lists and reports -----------------------------------------------------------------------------
 
 
-def _chart_filters(user: User, test_id: int | None, student_id: int | None) -> list:
-    """Students see only their own attempts; staff filter by test and student."""
-    filters = []
-    if user.role == Role.student:
-        filters.append(Attempt.student_id == user.id)
-    elif student_id is not None:
-        filters.append(Attempt.student_id == student_id)
-    if test_id is not None:
-        filters.append(Attempt.test_id == test_id)
-    return filters
-
-
 def count_charts(session: Session, user: User, test_id: int | None, student_id: int | None) -> int:
     """How many rows `list_charts` has over all pages."""
-    query = select(func.count()).select_from(Attempt).where(*_chart_filters(user, test_id, student_id))
+    query = select(func.count()).select_from(Attempt).where(*visible_attempts(user, test_id, student_id))
     return session.exec(query).one()
 
 
@@ -210,7 +199,7 @@ def list_charts(
         select(Attempt, Test.title, Test.kind, User.username, User.full_name)
         .join(Test, Test.id == Attempt.test_id)
         .join(User, User.id == Attempt.student_id)
-        .where(*_chart_filters(user, test_id, student_id))
+        .where(*visible_attempts(user, test_id, student_id))
     )
     rows = session.exec(
         query.order_by(col(Attempt.started_at).desc(), col(Attempt.id).desc()).offset(offset).limit(limit)

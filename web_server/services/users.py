@@ -32,15 +32,19 @@ def get_user(session: Session, user_id: int) -> User:
     return user
 
 
-def create_user(session: Session, settings: Settings, data: UserCreate) -> User:
-    if get_by_username(session, data.username) is not None:
-        raise Conflict(f"The username '{data.username}' is already taken.")
-    user = User(
+def _new_user(data: UserCreate, settings: Settings) -> User:
+    return User(
         username=data.username,
         full_name=data.full_name,
         role=data.role,
         hashed_password=hash_password(data.password, settings),
     )
+
+
+def create_user(session: Session, settings: Settings, data: UserCreate) -> User:
+    if get_by_username(session, data.username) is not None:
+        raise Conflict(f"The username '{data.username}' is already taken.")
+    user = _new_user(data, settings)
     session.add(user)
     try:
         session.commit()
@@ -195,14 +199,7 @@ def import_csv(session: Session, settings: Settings, content: bytes) -> ImportRe
             errors.append(ImportError_(row=line, username=data.username, message=message))
             continue
         seen.add(data.username)
-        to_create.append(
-            User(
-                username=data.username,
-                full_name=data.full_name,
-                role=data.role,
-                hashed_password=hash_password(data.password, settings),
-            )
-        )
+        to_create.append(_new_user(data, settings))
     session.add_all(to_create)
     try:
         session.commit()

@@ -51,12 +51,8 @@ def save_answer(
     user: StudentUser, attempt_id: int, question_id: int, body: AnswerSave, session: SessionDep
 ) -> AnswerRead:
     """Store, change or clear (null) the answer at once; repeating a save is harmless. 409 after submit."""
-    answer = attempts.save_answer(session, user, attempt_id, question_id, body.selected_option)
-    return AnswerRead(
-        question_id=answer.question_id,
-        selected_option=answer.selected_option,
-        has_recording=answer.recording_path is not None,
-        updated_at=answer.updated_at,
+    return attempts.answer_read(
+        attempts.save_answer(session, user, attempt_id, question_id, body.selected_option)
     )
 
 
