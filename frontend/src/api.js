@@ -18,7 +18,7 @@ const hooks = {
   onUnauthorized: () => {},
 }
 
-/** Wire the client to the auth store: where the token lives and what a 401 does (gets the server's detail). */
+/** Wire the client to the auth store: where the token lives and what a 401 does. */
 export function configureApi({ getToken, onUnauthorized } = {}) {
   if (getToken) hooks.getToken = getToken
   if (onUnauthorized) hooks.onUnauthorized = onUnauthorized
@@ -122,7 +122,7 @@ export async function request(method, path, opts = {}) {
 
   if (response.status >= 400 && !accept.includes(response.status)) {
     const detail = data && typeof data === 'object' ? data.detail : null
-    if (response.status === 401 && auth && token) hooks.onUnauthorized(typeof detail === 'string' ? detail : null)
+    if (response.status === 401 && auth && token) hooks.onUnauthorized()
     throw new ApiError(response.status, errorMessage(detail, response.status), detail)
   }
   return { status: response.status, data, response }

@@ -20,7 +20,7 @@ app.use(vuetify)
 const auth = useAuth()
 configureApi({
   getToken: () => auth.token,
-  onUnauthorized: (detail) => auth.expire(detail || 'Your session has ended. Please sign in again.'),
+  onUnauthorized: () => auth.expire('Your session has ended. Please sign in again.'),
 })
 auth.scheduleExpiry()
 
