@@ -10,6 +10,7 @@ echo "==> migrating the database and creating the first admin"
 .venv/bin/python -m web_server.prestart
 
 host=${FASEL_HOST:-127.0.0.1}
+export AI_SERVER_URL=${AI_SERVER_URL:-http://127.0.0.1:${AI_PORT:-8001}}
 trap 'trap - EXIT; kill 0' EXIT INT TERM
 .venv/bin/uvicorn ai_server.main:app --host 127.0.0.1 --port "${AI_PORT:-8001}" &
 .venv/bin/uvicorn web_server.main:app --host "$host" --port "${WEB_PORT:-8000}" &
