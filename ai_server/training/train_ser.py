@@ -43,7 +43,7 @@ WINDOWS_PER_CLIP = 3  # random windows drawn from each training clip per epoch
 BATCH = 32
 GAIN_DB = 6.0
 MIXUP_ALPHA = 0.3
-MODEL_VERSION = "1.0.0"
+MODEL_MAJOR = 1  # version MAJOR.(members - 1).0: 1.0.0 one model, 1.1.0 two seeds averaged
 
 
 def fold_of(actor: int) -> int:
@@ -326,7 +326,7 @@ def run_final(seeds: int, max_new: int) -> None:
     model.save(MODELS_DIR / "ser.keras")
     meta = {
         "name": "ser",
-        "version": MODEL_VERSION,
+        "version": f"{MODEL_MAJOR}.{len(members) - 1}.0",
         "kind": "voice",
         "labels": list(LABELS),
         "input_size": list(input_shape(rep)),
