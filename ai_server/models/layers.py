@@ -34,3 +34,25 @@ class HistogramEqualisation(keras.layers.Layer):
         constant = tf.reshape(tf.equal(cdf_min, total), (-1, 1))  # one grey value: cv2 leaves it as it is
         out = tf.where(constant, tf.cast(flat, tf.float32), out)
         return tf.reshape(out / 127.5 - 1.0, shape)
+
+
+@keras.saving.register_keras_serializable(package="fasel")
+class CentreZoom(keras.layers.Layer):
+    """Zoom in on the centre by ``factor`` (crop, then bicubic resize back): a test-time augmentation view."""
+
+    def __init__(self, factor: float = 1.1, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, inputs):
+        size = tf.shape(inputs)[1:3]
+        crop = tf.cast(tf.round(tf.cast(size, tf.float32) / self.factor), tf.int32)
+        offset = (size - crop) // 2
+        cropped = inputs[:, offset[0] : offset[0] + crop[0], offset[1] : offset[1] + crop[1], :]
+        return tf.image.resize(cropped, size, method="bicubic")
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}

