@@ -21,7 +21,9 @@ MODELS = [ModelSpec(name="fer", kind="face", path_setting="fer_model_path")]
 def _prepare(data: bytes, detect: bool, size: int, equalise: bool) -> tuple[list[list[int]], np.ndarray]:
     """Decode, detect, crop and preprocess (blocking: runs in the thread pool)."""
     s = get_settings()
-    image = decode_image(data, s.max_image_bytes, s.max_image_pixels)
+    image, reduction = decode_image(
+        data, s.max_image_bytes, s.max_image_pixels, keep_long_side=s.detect_max_side if detect else None
+    )
     params = DetectParams(
         s.detect_max_side,
         s.detect_min_face_fraction,
@@ -29,7 +31,7 @@ def _prepare(data: bytes, detect: bool, size: int, equalise: bool) -> tuple[list
         s.detect_min_neighbors,
         s.face_margin,
     )
-    boxes, crops = find_face_crops(image, detect, params)
+    boxes, crops = find_face_crops(image, detect, params, scale=reduction)
     batch = (
         np.stack([preprocess_face(c, size, equalise) for c in crops])
         if crops

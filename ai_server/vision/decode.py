@@ -76,8 +76,30 @@ def is_complete(data: bytes, fmt: str) -> bool:
     return len(data) >= riff_size + 8
 
 
-def decode_image(data: bytes, max_bytes: int, max_pixels: int) -> np.ndarray:
-    """Bytes -> BGR uint8 image, or a domain error a person understands."""
+_GREY_FLAGS = {
+    1: cv2.IMREAD_GRAYSCALE,
+    2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
+    4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
+    8: cv2.IMREAD_REDUCED_GRAYSCALE_8,
+}
+
+
+def reduction_for(width: int, height: int, min_side: int) -> int:
+    """The largest decode reduction (1, 2, 4, 8) that keeps the longer side at least ``min_side`` pixels."""
+    r = 1
+    while r < 8 and max(width, height) / (r * 2) >= min_side:
+        r *= 2
+    return r
+
+
+def decode_image(
+    data: bytes, max_bytes: int, max_pixels: int, keep_long_side: int | None = None
+) -> tuple[np.ndarray, int]:
+    """Bytes -> (grey uint8 image, reduction), or a domain error a person understands.
+
+    With ``keep_long_side`` the image is decoded at 1/2, 1/4 or 1/8 size when its longer side stays at least
+    that long (libjpeg scales while decoding, several times faster); ``reduction`` says by how much.
+    """
     if len(data) == 0:
         raise InvalidInput("The uploaded image is empty (0 bytes).")
     if len(data) > max_bytes:
@@ -98,7 +120,8 @@ def decode_image(data: bytes, max_bytes: int, max_pixels: int) -> np.ndarray:
         )
     if not is_complete(data, fmt):
         raise UnsupportedMedia(f"The {fmt.upper()} image is truncated (the file ends too early).")
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    reduction = reduction_for(w, h, keep_long_side) if keep_long_side else 1
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), _GREY_FLAGS[reduction])
     if image is None:
         raise UnsupportedMedia(f"The {fmt.upper()} image could not be decoded; it may be damaged.")
-    return image
+    return image, reduction

@@ -77,11 +77,15 @@ def crop_face(grey: np.ndarray, box: Box, margin: float = 0.1) -> np.ndarray:
 
 
 def find_face_crops(
-    image: np.ndarray, detect: bool, params: DetectParams
+    image: np.ndarray, detect: bool, params: DetectParams, scale: int = 1
 ) -> tuple[list[Box], list[np.ndarray]]:
-    """(boxes, grey crops) for every face, or the whole image as one face when ``detect`` is False."""
+    """(boxes, grey crops) for every face, or the whole image as one face when ``detect`` is False.
+
+    ``scale``: the image was decoded at 1/scale size; boxes are returned in full-size coordinates.
+    """
     grey = to_grey(image)
     if not detect:
-        return [Box(0, 0, grey.shape[1], grey.shape[0])], [grey]
+        return [Box(0, 0, grey.shape[1] * scale, grey.shape[0] * scale)], [grey]
     boxes = detect_faces(grey, params)
-    return boxes, [crop_face(grey, b, params.margin) for b in boxes]
+    crops = [crop_face(grey, b, params.margin) for b in boxes]
+    return [Box(b.x * scale, b.y * scale, b.w * scale, b.h * scale) for b in boxes], crops
