@@ -6,6 +6,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
+import cv2
+
 from ai_server.config import get_settings
 
 P = ParamSpec("P")
@@ -15,9 +17,13 @@ _pool: ThreadPoolExecutor | None = None
 
 
 def pool() -> ThreadPoolExecutor:
+    """The shared pool; OpenCV's own threads are set to ``opencv_threads`` (the pool runs in parallel)."""
     global _pool
     if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=get_settings().thread_pool_size, thread_name_prefix="ai-work")
+        settings = get_settings()
+        if settings.opencv_threads > 0:
+            cv2.setNumThreads(settings.opencv_threads)
+        _pool = ThreadPoolExecutor(max_workers=settings.thread_pool_size, thread_name_prefix="ai-work")
     return _pool
 
 

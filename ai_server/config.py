@@ -24,8 +24,9 @@ class Settings(BaseSettings):
     batch_max_size: int = 64
     batch_max_wait_ms: float = 3.0
     thread_pool_size: int = 4
+    opencv_threads: int = 0
 
-    detect_max_side: int = 320
+    detect_max_side: int = 240
     detect_min_face_fraction: float = 0.15
     detect_scale_factor: float = 1.08
     detect_min_neighbors: int = 3

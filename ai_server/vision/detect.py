@@ -36,7 +36,7 @@ class Box:
 
 @dataclass(frozen=True)
 class DetectParams:
-    max_side: int = 320
+    max_side: int = 240
     min_face_fraction: float = 0.15
     scale_factor: float = 1.08
     min_neighbors: int = 3
