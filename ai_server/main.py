@@ -6,7 +6,7 @@ How a model and its route plug in:
    ``<name>_model_path`` in ``ai_server/config.py``.
 2. Write ``ai_server/api/<route>.py`` with an ``APIRouter`` named ``router`` and a module-level
    ``MODELS = [ModelSpec(name="<name>", kind="face"|"voice", path_setting="<name>_model_path")]``, and add the
-   module name to ``ROUTE_MODULES`` below (a listed module that does not exist yet is skipped).
+   module to ``ROUTE_MODULES`` below.
 3. In the route: ``loaded = get_registry(request).get("<name>")`` (503 while loading), then
    ``probs = await loaded.batcher.submit_many(batch)`` (items of ``loaded.batcher.input_shape``; concurrent
    requests are batched into one compiled call). Raise ``ai_server.errors`` exceptions for bad input: the one
@@ -15,42 +15,25 @@ How a model and its route plug in:
 """
 
 import asyncio
-import importlib
-import logging
 from contextlib import asynccontextmanager
-from types import ModuleType
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from ai_server.api import face, health, voice
 from ai_server.concurrency import shutdown_pool
 from ai_server.config import get_settings
 from ai_server.errors import AIError
 from ai_server.limits import BodySizeLimit
 from ai_server.models.registry import ModelSpec, Registry
 
-log = logging.getLogger("ai_server")
-
-ROUTE_MODULES = ("ai_server.api.health", "ai_server.api.face", "ai_server.api.voice")
-
-
-def _route_modules() -> list[ModuleType]:
-    modules = []
-    for name in ROUTE_MODULES:
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            log.info("route module %s not present, skipped", name)
-    return modules
+ROUTE_MODULES = (health, face, voice)
 
 
 def create_app() -> FastAPI:
     settings = get_settings()
-    modules = _route_modules()
-    specs: list[ModelSpec] = [spec for m in modules for spec in getattr(m, "MODELS", [])]
+    specs: list[ModelSpec] = [spec for m in ROUTE_MODULES for spec in getattr(m, "MODELS", [])]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -67,7 +50,7 @@ def create_app() -> FastAPI:
 
     app = FastAPI(title="FASEL AI server", version="1.0.0", lifespan=lifespan)
     app.add_middleware(BodySizeLimit, settings=settings)
-    for m in modules:
+    for m in ROUTE_MODULES:
         app.include_router(m.router)
 
     @app.exception_handler(AIError)
