@@ -14,10 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
-import socket
-import subprocess
 import sys
+import tempfile
 import time
 import types
 from pathlib import Path
@@ -27,6 +25,10 @@ import httpx
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.ai_server import AIServerProcess  # noqa: E402
+
 FER_VAL = ROOT.parent / "shared" / "data" / "fer2013" / "val"
 LABELS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 
@@ -60,41 +62,6 @@ def make_frames(n: int, seed: int = 0) -> list[tuple[bytes, str, tuple[int, int,
         frames.append((jpg.tobytes(), label, (x, y, size, size)))
         del i
     return frames
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "ai_server.main:app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("AI server did not become ready")
 
 
 async def run_server_bench(url: str, frames: list, concurrency: int) -> dict:
@@ -178,16 +145,16 @@ def main() -> None:
     fer_frames = frames[: args.fer_frames or len(frames)]
     # the fer library runs before and after the server (other jobs' load on the machine varies): mean of both
     fer_runs = [] if args.no_fer else [run_fer_library(fer_frames)]
-    proc = None
+    server = None
     url = args.url
     if url is None:
-        proc, url = start_server()
+        server = AIServerProcess(Path(tempfile.gettempdir()) / "bench_face_ai_server.log").start()
+        url = server.url
     try:
         ours = asyncio.run(run_server_bench(url, frames, args.concurrency))
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(30)
+        if server is not None:
+            server.stop()
     print(
         f"AI server  : {args.frames} frames, concurrency {args.concurrency}: {ours['fps']:.1f} frames/s, "
         f"p50 {ours['p50']:.0f} ms, p95 {ours['p95']:.0f} ms, faces found in {ours['detected']:.1%} of frames"

@@ -11,10 +11,9 @@ Target: at least 50x real time for a 10 s answer (one request at a time).
 
 import argparse
 import asyncio
-import socket
 import statistics
-import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from ai_server.audio.decode import SAMPLE_RATE, decode_audio  # noqa: E402
 from ai_server.audio.encode import encode_audio  # noqa: E402
+from tests.support.ai_server import AIServerProcess  # noqa: E402
 
 RAVDESS = ROOT.parent / "shared" / "data" / "ravdess"
 DURATIONS = (5.0, 10.0, 30.0, 120.0)
@@ -42,35 +42,6 @@ def recording(seconds: float, seed: int = 0) -> bytes:
         total += clip.size
     samples = np.concatenate(parts)[: int(seconds * SAMPLE_RATE)]
     return encode_audio(samples, SAMPLE_RATE, "webm")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "ai_server.main:app", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            raise SystemExit("the AI server exited during start-up")
-        time.sleep(0.5)
-    proc.terminate()
-    raise SystemExit("the AI server did not become ready within 180 s")
 
 
 async def post(client: httpx.AsyncClient, url: str, data: bytes) -> tuple[float, dict]:
@@ -117,16 +88,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
-    proc = None
+    server = None
     url = args.url
     if url is None:
-        proc, url = start_server()
+        server = AIServerProcess(Path(tempfile.gettempdir()) / "bench_voice_ai_server.log").start()
+        url = server.url
     try:
         asyncio.run(bench(url.rstrip("/"), args.repeat, args.concurrency))
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
+        if server is not None:
+            server.stop()
 
 
 if __name__ == "__main__":
