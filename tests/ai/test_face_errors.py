@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.ai.conftest import compose, encode, post_face, val_faces
+from tests.support.assertions import assert_clear_error
 
 FRAME, _ = compose([(val_faces("happy", 1)[0], 240, 140, 180)])
 JPEG = encode(FRAME)
@@ -23,14 +24,6 @@ def png_header(width: int, height: int) -> bytes:
     idat_chunk = struct.pack(">I", len(idat)) + b"IDAT" + idat + struct.pack(">I", zlib.crc32(b"IDAT" + idat))
     iend = struct.pack(">I", 0) + b"IEND" + struct.pack(">I", zlib.crc32(b"IEND"))
     return b"\x89PNG\r\n\x1a\n" + chunk + idat_chunk + iend
-
-
-def assert_clear_error(r: httpx.Response, status: int, *words: str) -> None:
-    assert r.status_code == status, r.text
-    detail = r.json()["detail"]
-    assert isinstance(detail, str) and len(detail) > 10
-    for word in words:
-        assert word.lower() in detail.lower(), detail
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from ai_server.audio.encode import encode_audio
 from ai_server.config import Settings
 from tests.ai.conftest import compose, encode, val_faces
 from tests.ai.test_voice import CLIP, post_voice
+from tests.support.assertions import assert_clear_error
 
 SPEECH = decode_audio(CLIP.read_bytes())
 MP4 = encode_audio(SPEECH, SAMPLE_RATE, "mp4")
@@ -37,14 +38,6 @@ def long_wav(seconds: float) -> bytes:
         w.setframerate(SAMPLE_RATE)
         w.writeframes(np.zeros(int(seconds * SAMPLE_RATE), np.int16).tobytes())
     return buf.getvalue()
-
-
-def assert_clear_error(r: httpx.Response, status: int, *words: str) -> None:
-    assert r.status_code == status, r.text
-    detail = r.json()["detail"]
-    assert isinstance(detail, str) and len(detail) > 10
-    for word in words:
-        assert word.lower() in detail.lower(), detail
 
 
 @pytest.mark.parametrize(
