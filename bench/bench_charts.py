@@ -13,7 +13,6 @@ Without --database-url a throwaway PostgreSQL 15 is started from the machine's b
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import subprocess
@@ -29,8 +28,8 @@ from sqlmodel import Session
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.ai_server import free_port  # noqa: E402
 from tests.support.postgres import start_postgres  # noqa: E402
+from tests.support.uvicorn import free_port, spawn_uvicorn, stop_process, wait_ready  # noqa: E402
 from web_server.core.config import Settings  # noqa: E402
 from web_server.core.db import make_engine  # noqa: E402
 from web_server.models.user import Role, UserCreate  # noqa: E402
@@ -123,38 +122,19 @@ def seed(database_url: str, n_attempts: int, n_tests: int) -> None:
 
 
 def start_web(database_url: str, media: Path) -> tuple[subprocess.Popen, str]:
+    """The web server on a free port, its AI server unreachable (charts need none); output in `media`."""
     port = free_port()
     env = {
-        **os.environ,
         "DATABASE_URL": database_url,
         "MEDIA_DIR": str(media),
         "ENVIRONMENT": "development",
         "AI_SERVER_URL": f"http://127.0.0.1:{free_port()}",
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "web_server.main:app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    log = media / "web_server.log"
+    proc = spawn_uvicorn("web_server.main:app", port, env, log)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{url}{API}/health", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("web server did not start")
+    wait_ready(proc, f"{url}{API}/health", 40, "web server", log)
+    return proc, url
 
 
 def login(client: httpx.Client, username: str) -> dict[str, str]:
@@ -254,13 +234,7 @@ def main() -> None:
                 ms = timed(client, count, make, first_byte="first byte" in name)
                 print(f"{name:52} {count:>4} {pct(ms, 50):>8.1f} {pct(ms, 95):>8.1f}", flush=True)
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+        stop_process(proc)
         if server is not None:
             server.stop()
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import subprocess
@@ -35,8 +34,9 @@ sys.path.insert(0, str(ROOT))
 from sqlmodel import Session  # noqa: E402
 
 from tests.capture.media import one_face, webm_speech  # noqa: E402
-from tests.support.ai_server import AIServerProcess, free_port  # noqa: E402
+from tests.support.ai_server import AIServerProcess  # noqa: E402
 from tests.support.postgres import start_postgres  # noqa: E402
+from tests.support.uvicorn import free_port, spawn_uvicorn, stop_process, wait_ready  # noqa: E402
 from web_server.core.config import Settings  # noqa: E402
 from web_server.core.db import make_engine  # noqa: E402
 from web_server.models.user import Role, UserCreate  # noqa: E402
@@ -167,23 +167,11 @@ def stored_uploads(engine) -> int:
 
 def start_web(database_url: str, ai_url: str, media_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "AI_SERVER_URL": ai_url, "MEDIA_DIR": str(media_dir)}
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "web_server.main:app", "--port", str(port),
-             "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    env = {"DATABASE_URL": database_url, "AI_SERVER_URL": ai_url, "MEDIA_DIR": str(media_dir)}
+    proc = spawn_uvicorn("web_server.main:app", port, env, log)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{url}{API}/health", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError(f"web server did not start; see {log}")
+    wait_ready(proc, f"{url}{API}/health", 40, "web server", log)
+    return proc, url
 
 
 def main() -> None:
@@ -267,13 +255,7 @@ def main() -> None:
         print(f"largest class sustained (p95 < {P95_LIMIT_MS:.0f} ms, nothing lost or deferred): {best}")
         engine.dispose()
     finally:
-        if web is not None:
-            web.terminate()
-            try:
-                web.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                web.kill()
-                web.wait(timeout=5)
+        stop_process(web)
         if ai is not None:
             ai.stop()
         if server is not None:
