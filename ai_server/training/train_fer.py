@@ -10,9 +10,9 @@ machine's training lock, e.g.::
         --epochs 60 --max-minutes 110
     flock /tmp/fasel-train.lock .venv/bin/python -m ai_server.training.train_fer member --name cnn24 \
         --epochs 72 --max-minutes 30 --include-holdout
-    .venv/bin/python -m ai_server.training.train_fer ensemble fer cnn24 --tta flip --version 1.1.0
-    # other mixes: a view set and an integer weight per member
-    .venv/bin/python -m ai_server.training.train_fer ensemble fer cnn24 --tta zoom flip --weights 2 1
+    # a view set and an integer weight per member (or one view set for all)
+    .venv/bin/python -m ai_server.training.train_fer ensemble fer cnn24 --tta zoom flip --weights 2 1 \
+        --version 1.1.0
 
 Members (``member --name``):
 - ``cnn`` / ``cnn24``: a compact VGG-style CNN (width 16 / 24) trained from scratch on equalised faces.
@@ -22,8 +22,9 @@ Members (``member --name``):
 The ensemble is the weighted mean of the members' softmax outputs over test-time views (mirror, 1.1x zoom)
 computed in the graph; equalisation for the members trained on it runs in the graph too, so the served model
 takes ``preprocess_face(..., equalise=False)``. Training uses ``train`` minus a fixed, stratified 10% hold-out
-(never trained on: a second check next to ``val``, which selects epochs). Class weights (square root of
-inverse frequency) and augmentation (flip, shift, rotation, zoom) help the rare ``disgust`` class.
+(a second check next to ``val``, which selects epochs) unless ``--include-holdout`` adds it back. Class
+weights (square root of inverse frequency) and augmentation (flip, shift, rotation, zoom) help the rare
+``disgust`` class.
 """
 
 import argparse
