@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.ai_server import AIServerProcess  # noqa: E402
+from tests.support.ai_server import running_ai_server  # noqa: E402
 
 FER_VAL = ROOT.parent / "shared" / "data" / "fer2013" / "val"
 LABELS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
@@ -145,16 +145,8 @@ def main() -> None:
     fer_frames = frames[: args.fer_frames or len(frames)]
     # the fer library runs before and after the server (other jobs' load on the machine varies): mean of both
     fer_runs = [] if args.no_fer else [run_fer_library(fer_frames)]
-    server = None
-    url = args.url
-    if url is None:
-        server = AIServerProcess(Path(tempfile.gettempdir()) / "bench_face_ai_server.log").start()
-        url = server.url
-    try:
+    with running_ai_server(args.url, Path(tempfile.gettempdir()) / "bench_face_ai_server.log") as url:
         ours = asyncio.run(run_server_bench(url, frames, args.concurrency))
-    finally:
-        if server is not None:
-            server.stop()
     print(
         f"AI server  : {args.frames} frames, concurrency {args.concurrency}: {ours['fps']:.1f} frames/s, "
         f"p50 {ours['p50']:.0f} ms, p95 {ours['p95']:.0f} ms, faces found in {ours['detected']:.1%} of frames"

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from ai_server.audio.decode import SAMPLE_RATE, decode_audio  # noqa: E402
 from ai_server.audio.encode import encode_audio  # noqa: E402
-from tests.support.ai_server import AIServerProcess  # noqa: E402
+from tests.support.ai_server import running_ai_server  # noqa: E402
 
 RAVDESS = ROOT.parent / "shared" / "data" / "ravdess"
 DURATIONS = (5.0, 10.0, 30.0, 120.0)
@@ -88,16 +88,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
-    server = None
-    url = args.url
-    if url is None:
-        server = AIServerProcess(Path(tempfile.gettempdir()) / "bench_voice_ai_server.log").start()
-        url = server.url
-    try:
+    with running_ai_server(args.url, Path(tempfile.gettempdir()) / "bench_voice_ai_server.log") as url:
         asyncio.run(bench(url.rstrip("/"), args.repeat, args.concurrency))
-    finally:
-        if server is not None:
-            server.stop()
 
 
 if __name__ == "__main__":

@@ -7,12 +7,14 @@ server); `start()` again brings it back on the same port. Its output goes to a l
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support.uvicorn import free_port, spawn_uvicorn, stop_process, wait_ready
 
-__all__ = ["AIServerProcess", "free_port"]
+__all__ = ["AIServerProcess", "free_port", "running_ai_server"]
 
 
 @dataclass
@@ -42,3 +44,16 @@ class AIServerProcess:
     def stop(self) -> None:
         stop_process(self._proc)
         self._proc = None
+
+
+@contextmanager
+def running_ai_server(url: str | None, log_path: Path) -> Iterator[str]:
+    """Yield ``url`` if given (a server already running), else start one for the block and stop it after."""
+    if url is not None:
+        yield url
+        return
+    server = AIServerProcess(log_path).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
