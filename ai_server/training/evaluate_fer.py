@@ -95,7 +95,7 @@ def fer_package_model_metrics() -> dict[str, Any]:
         "val": metrics(model.predict(own(x_val), batch_size=256, verbose=0)[:, perm], y_val),
         "train_holdout": metrics(model.predict(own(x_train[hold]), batch_size=256, verbose=0)[:, perm], y_ho),
         "ms_per_face_batch64": ms_per_face(model),
-        "note": "trained by its authors on FER2013; it knows most of Training (our hold-out) but little of val",
+        "note": "trained by its authors on FER2013: most of Training (our hold-out), little of val",
     }
 
 

