@@ -27,8 +27,8 @@ The ensemble is the weighted mean of the members' softmax outputs over test-time
 computed in the graph; equalisation for the members trained on it runs in the graph too, so the served model
 takes ``preprocess_face(..., equalise=False)``. Training uses ``train`` minus a fixed, stratified 10% hold-out
 (a second check next to ``val``, which selects epochs) unless ``--include-holdout`` adds it back. Class
-weights (square root of inverse frequency) and augmentation (flip, shift, rotation, zoom) help the rare
-``disgust`` class.
+weights (square root of inverse frequency) and augmentation (flip, shift, rotation, zoom; random erasing for
+``res32``) help the rare ``disgust`` class.
 """
 
 import argparse
