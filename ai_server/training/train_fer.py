@@ -349,6 +349,21 @@ def build_ensemble(
     return keras.Model(inp, out, name="fer_ensemble")
 
 
+def trained_member(name: str) -> tuple[keras.Model, bool, str]:
+    """An ensemble member's model (best checkpoint), whether it takes equalised faces, and its training data.
+
+    ``fer`` is the fer package's model as published (not trained here).
+    """
+    if name == "fer":
+        model, equalised, data = build_xception(), False, FER_PACKAGE_DATA
+        model.name = "fer_package"
+    else:
+        member = MEMBERS[name]
+        model = keras.models.load_model(RUNS_DIR / name / "best.keras", compile=False)
+        model.name, equalised, data = name, member.equalised, member.data
+    return model, equalised, data
+
+
 def main() -> None:
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=fmt)
@@ -379,18 +394,10 @@ def main() -> None:
         from ai_server.training.evaluate_fer import write_model
 
         seed_everything()
-        members = []
-        for n in args.members:
-            m = (
-                build_xception()
-                if n == "fer"
-                else keras.models.load_model(RUNS_DIR / n / "best.keras", compile=False)
-            )
-            m.name = "fer_package" if n == "fer" else n
-            members.append((m, n != "fer" and MEMBERS[n].equalised))
-        ttas = args.tta * len(members) if len(args.tta) == 1 else args.tta
-        model = build_ensemble(members, ttas, weights=args.weights)
-        data = [f"{n}: {FER_PACKAGE_DATA if n == 'fer' else MEMBERS[n].data}" for n in args.members]
+        loaded = [trained_member(n) for n in args.members]
+        ttas = args.tta * len(loaded) if len(args.tta) == 1 else args.tta
+        model = build_ensemble([(m, eq) for m, eq, _ in loaded], ttas, weights=args.weights)
+        data = [f"{n}: {d}" for n, (_, _, d) in zip(args.members, loaded, strict=True)]
         write_model(model, args.members, args.version, ttas=ttas, member_data=data, weights=args.weights)
 
 
