@@ -9,19 +9,28 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from web_server.api.deps import API_PREFIX
+from web_server.api.deps import API_PREFIX, check_path_ids
 from web_server.api.main import api_router
+from web_server.core import secret_key
 from web_server.core.config import Settings, get_settings
 from web_server.core.db import make_engine
 from web_server.frontend import add_frontend_routes
+from web_server.middleware.body_limits import BodyLimitMiddleware
+from web_server.middleware.headers import SecurityHeadersMiddleware
 from web_server.services.capture import capture_runtime
 from web_server.services.errors import DomainError
-from web_server.services.ratelimit import LoginRateLimiter
+
+DB_UNAVAILABLE = (
+    "The server cannot reach its database right now, so this was not saved. "
+    "Nothing is lost on your screen: try again in a moment."
+)
 
 
 async def domain_error_handler(_: Request, exc: Exception) -> JSONResponse:
@@ -39,9 +48,31 @@ async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=422)
 
 
+OUTAGES = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, sa_exc.DisconnectionError)
+
+
+async def database_unavailable_handler(_: Request, exc: Exception) -> JSONResponse:
+    """503 with a readable message when the database is down or unreachable (not for bad data)."""
+    outage = isinstance(exc, OUTAGES) or (isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated)
+    if not outage:  # bad data, a bug: not an outage
+        raise exc
+    return JSONResponse({"detail": DB_UNAVAILABLE}, status_code=503, headers={"Retry-After": "5"})
+
+
+DB_ERRORS = (sa_exc.DBAPIError, sa_exc.TimeoutError, sa_exc.DisconnectionError)
+
+
+def with_signing_key(settings: Settings) -> Settings:
+    """An empty SECRET_KEY means: the key generated on first start, kept in DATA_DIR (created if missing)."""
+    if settings.SECRET_KEY:
+        return settings
+    key = secret_key.load_or_create(settings.secret_key_file)
+    return settings.model_copy(update={"SECRET_KEY": key})
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for `settings` (default: the process settings). Tests build one per database."""
-    settings = settings or get_settings()
+    settings = with_signing_key(settings or get_settings())
     engine = make_engine(settings.DATABASE_URL)
 
     @asynccontextmanager
@@ -58,9 +89,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.login_limiter = LoginRateLimiter(settings.LOGIN_MAX_FAILURES, settings.LOGIN_WINDOW_SECONDS)
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    for outage in DB_ERRORS:
+        app.add_exception_handler(outage, database_unavailable_handler)
+    app.add_middleware(BodyLimitMiddleware, settings=settings, api_prefix=API_PREFIX)  # innermost
     if settings.CORS_ORIGINS:
         app.add_middleware(
             CORSMiddleware,
@@ -70,7 +103,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Total-Count"],  # GET /charts paging (the dev server runs on another origin)
         )
-    app.include_router(api_router, prefix=API_PREFIX)
+    app.add_middleware(SecurityHeadersMiddleware)
+    if settings.FORWARDED_ALLOW_IPS:  # outermost: the client address is the proxy's X-Forwarded-For
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.FORWARDED_ALLOW_IPS)
+    app.include_router(api_router, prefix=API_PREFIX, dependencies=[Depends(check_path_ids)])
     add_frontend_routes(app, settings.FRONTEND_DIST)
     return app
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEV_SECRET_KEY = "dev-secret-key-change-me-in-production-0123456789"
+from web_server.core.secret_key import check_key
 
 
 def normalise_database_url(url: str) -> str:
@@ -24,7 +24,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     # --- general -------------------------------------------------------------------------------------
-    ENVIRONMENT: str = "development"  # anything but "development" requires a real SECRET_KEY
+    ENVIRONMENT: str = "development"  # anything but "development" requires SECRET_KEY to be set
+    DATA_DIR: Path = Path("data")  # the generated signing key (`secret_key`) when SECRET_KEY is empty
     DATABASE_URL: str = "sqlite:///./data/fasel.db"
     AI_SERVER_URL: str = "http://127.0.0.1:8001"
     FRONTEND_DIST: Path = Path("frontend/dist")
@@ -32,12 +33,16 @@ class Settings(BaseSettings):
     CORS_ORIGINS: Annotated[list[str], NoDecode] = ["http://localhost:5173", "http://127.0.0.1:5173"]
 
     # --- auth ----------------------------------------------------------------------------------------
-    SECRET_KEY: str = DEV_SECRET_KEY
+    SECRET_KEY: str = ""  # empty: a random key generated on first start, kept in DATA_DIR/secret_key
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=8 * 60, ge=1)
     FIRST_ADMIN_USERNAME: str = "admin"
     FIRST_ADMIN_PASSWORD: str = ""  # empty: prestart generates one and prints it once
     LOGIN_MAX_FAILURES: int = Field(default=5, ge=1)  # failed logins per username + IP ...
     LOGIN_WINDOW_SECONDS: int = Field(default=300, ge=1)  # ... within this window -> 429
+    LOGIN_ADDRESS_MAX_FAILURES: int = Field(default=30, ge=1)  # per address, any username, per window
+    LOGIN_ACCOUNT_MAX_DELAY_SECONDS: int = Field(default=60, ge=1)  # longest wait per account (any address)
+    # proxies whose X-Forwarded-For / X-Forwarded-Proto are believed ("*": any; empty: none)
+    FORWARDED_ALLOW_IPS: Annotated[list[str], NoDecode] = []
     # Argon2id cost. Lower them only for tests; hashes keep their own parameters, so changing
     # these later does not invalidate stored passwords.
     PASSWORD_HASH_TIME_COST: int = Field(default=3, ge=1)
@@ -47,6 +52,7 @@ class Settings(BaseSettings):
     MAX_IMAGE_BYTES: int = Field(default=2 * 1024 * 1024, ge=1)
     MAX_AUDIO_BYTES: int = Field(default=20 * 1024 * 1024, ge=1)
     MAX_CSV_BYTES: int = Field(default=1024 * 1024, ge=1)
+    MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=1024)  # any other request body (JSON, login form)
 
     # --- capture / AI (added by the capture work below this line) ----------------------------------
     AI_TIMEOUT_S: float = Field(default=5.0, gt=0)  # per call to the AI server (read/write/pool)
@@ -64,13 +70,22 @@ class Settings(BaseSettings):
     FUSION_FACE_WEIGHT: float = Field(default=0.5, ge=0)
     FUSION_VOICE_WEIGHT: float = Field(default=0.5, ge=0)
     CHART_BUCKET_SECONDS: int = Field(default=10, ge=1)  # bar chart and fusion window
+    RETRY_QUEUE_PER_ATTEMPT: int = Field(default=40, ge=0)  # one attempt's share of the retry queue
+    FRAME_MIN_INTERVAL_S: float = Field(default=1.0, ge=0)  # at most one frame per attempt this often...
+    FRAME_BURST: int = Field(default=3, ge=1)  # ... after a burst of this many (network jitter); then 429
+
+    # --- lawful use (README "Lawful-use modes"; docs/privacy.md) ----------------------------------------
+    # off: nothing analysed | self: students see their own emotions only | aggregate: teachers also see
+    # class-level distributions of at least MIN_GROUP_SIZE students | individual: teachers see each student
+    EMOTION_ANALYSIS: Literal["off", "self", "aggregate", "individual"] = "self"
+    MIN_GROUP_SIZE: int = Field(default=5, ge=1)
 
     @field_validator("DATABASE_URL")
     @classmethod
     def _normalise_db_url(cls, value: str) -> str:
         return normalise_database_url(value.strip())
 
-    @field_validator("CORS_ORIGINS", mode="before")
+    @field_validator("CORS_ORIGINS", "FORWARDED_ALLOW_IPS", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         """Accept a comma-separated string or a JSON list."""
@@ -84,15 +99,20 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _refuse_default_secret(self) -> Settings:
-        if self.ENVIRONMENT != "development" and self.SECRET_KEY == DEV_SECRET_KEY:
+    def _check_secret_key(self) -> Settings:
+        if self.SECRET_KEY:
+            check_key(self.SECRET_KEY)
+        elif self.ENVIRONMENT != "development":
             raise ValueError(
-                f"SECRET_KEY must be set to a private random value when ENVIRONMENT={self.ENVIRONMENT} "
-                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                f"SECRET_KEY must be set to a private random value when ENVIRONMENT={self.ENVIRONMENT}, "
+                "shared by every web server process (for example: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')"
             )
-        if len(self.SECRET_KEY) < 32:
-            raise ValueError("SECRET_KEY must be at least 32 characters long")
         return self
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.DATA_DIR / "secret_key"
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,14 +1,14 @@
-"""POST /auth/login (OAuth2 password form) -> bearer token."""
+"""POST /auth/login (OAuth2 password form) -> bearer token; POST /auth/logout revokes it."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlmodel import SQLModel
 
-from web_server.api.deps import SessionDep, SettingsDep
+from web_server.api.deps import CurrentUser, SessionDep, SettingsDep
 from web_server.services import auth
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -26,9 +26,13 @@ def login(
     settings: SettingsDep,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> Token:
-    """401 wrong credentials, 403 deactivated account, 429 too many failed attempts."""
+    """401 wrong credentials, 403 deactivated account, 429 too many failed attempts (`Retry-After`)."""
     client = request.client.host if request.client else "unknown"
-    token = auth.login(
-        session, settings, request.app.state.login_limiter, form.username, form.password, client
-    )
-    return Token(access_token=token)
+    return Token(access_token=auth.login(session, settings, form.username, form.password, client))
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses={401: {}})
+def logout(request: Request, _: CurrentUser, session: SessionDep) -> Response:
+    """End this session: the token is refused from now on (the user's other sessions go on)."""
+    auth.logout(session, request.state.token_claims)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from web_server.api.deps import AdminUser, CurrentUser, SessionDep, SettingsDep, StaffUser
 from web_server.models.base import SafeStr
 from web_server.models.user import ImportReport, PasswordChange, Role, UserCreate, UserRead, UserUpdate
-from web_server.services import users
+from web_server.services import ratelimit, users
 from web_server.services.errors import Forbidden, NotFound, PayloadTooLarge
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -24,7 +24,11 @@ def read_me(user: CurrentUser) -> UserRead:
 def change_my_password(
     user: CurrentUser, body: PasswordChange, session: SessionDep, settings: SettingsDep
 ) -> Response:
+    """403 wrong current password; 429 after LOGIN_MAX_FAILURES wrong ones within LOGIN_WINDOW_SECONDS."""
+    rule = ratelimit.password_change_rule(settings, user.id)
+    ratelimit.reserve(session, [rule], "password changes")
     users.change_own_password(session, settings, user, body.current_password, body.new_password)
+    ratelimit.release(session, [rule])
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
