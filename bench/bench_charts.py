@@ -128,6 +128,7 @@ def start_web(database_url: str, media: Path) -> tuple[subprocess.Popen, str]:
         "DATABASE_URL": database_url,
         "MEDIA_DIR": str(media),
         "ENVIRONMENT": "development",
+        "EMOTION_ANALYSIS": "individual",  # the teacher's views are what is measured
         "AI_SERVER_URL": f"http://127.0.0.1:{free_port()}",
     }
     log = media / "web_server.log"

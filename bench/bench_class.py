@@ -102,7 +102,8 @@ async def student(
     rng: random.Random,
 ) -> None:
     headers = {"Authorization": f"Bearer {token}"}
-    r = await client.post(f"{API}/tests/{test['id']}/attempts", headers=headers)
+    consent = {"camera": True, "microphone": True}  # frames are refused without camera consent
+    r = await client.post(f"{API}/tests/{test['id']}/attempts", headers=headers, json=consent)
     r.raise_for_status()
     aid = r.json()["id"]
     questions = [q["id"] for q in test["questions"]]
@@ -167,7 +168,12 @@ def stored_uploads(engine) -> int:
 
 def start_web(database_url: str, ai_url: str, media_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {"DATABASE_URL": database_url, "AI_SERVER_URL": ai_url, "MEDIA_DIR": str(media_dir)}
+    env = {
+        "DATABASE_URL": database_url,
+        "AI_SERVER_URL": ai_url,
+        "MEDIA_DIR": str(media_dir),
+        "EMOTION_ANALYSIS": "individual",
+    }
     proc = spawn_uvicorn("web_server.main:app", port, env, log)
     url = f"http://127.0.0.1:{port}"
     wait_ready(proc, f"{url}{API}/health", 40, "web server", log)

@@ -81,6 +81,8 @@ def make_test_settings(database_url: str, tmp_path, **overrides) -> Settings:
         "MEDIA_DIR": tmp_path / "media",
         "FRONTEND_DIST": tmp_path / "no-frontend",
         "CORS_ORIGINS": [],
+        # the tests of charts and reports check what teachers see; tests/web/test_modes.py covers every mode
+        "EMOTION_ANALYSIS": "individual",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -19,12 +19,22 @@ def parse(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+CONSENT = {"camera": True, "microphone": True}
+
+
 def start_attempt(
-    client: httpx.Client, people, kind: str = "single_choice", student: str = "student"
+    client: httpx.Client,
+    people,
+    kind: str = "single_choice",
+    student: str = "student",
+    consent: dict | None = CONSENT,
+    **test_fields: Any,
 ) -> dict:
+    """A new test of `kind` (with `test_fields`, e.g. emotion_analysis) and the student's attempt, started
+    with `consent` (default: camera and microphone allowed; None: no body)."""
     payload = oral_payload(questions=2) if kind == "oral" else single_choice_payload(questions=3)
-    test = create_test(client, people.teacher, payload)
-    r = client.post(f"{API}/tests/{test['id']}/attempts", headers=getattr(people, student))
+    test = create_test(client, people.teacher, {**payload, **test_fields})
+    r = client.post(f"{API}/tests/{test['id']}/attempts", headers=getattr(people, student), json=consent)
     assert r.status_code == 201, r.text
     attempt = r.json()
     attempt["test"] = test

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.capture.helpers import at_offset, parse, post_audio, post_frame, start_attempt
+from tests.capture.helpers import CONSENT, at_offset, parse, post_audio, post_frame, start_attempt
 from tests.capture.media import no_face, one_face, three_faces, webm_speech
 from tests.support.api import API
 from web_server.services.fusion import FACE_LABELS, VOICE_LABELS
@@ -204,7 +204,7 @@ def test_report_json_and_csv_add_up(client, people, happy, several, speech):
     attempt = start_attempt(client, people, kind="oral")
     test_id = attempt["test_id"]
     q1, q2 = (q["id"] for q in attempt["test"]["questions"])
-    r2 = client.post(f"{API}/tests/{test_id}/attempts", headers=people.student2)
+    r2 = client.post(f"{API}/tests/{test_id}/attempts", headers=people.student2, json=CONSENT)
     other = r2.json()
     assert (
         post_frame(client, people.student, attempt["id"], q1, at_offset(attempt, 1), happy).status_code == 200

@@ -79,6 +79,7 @@ def web_server(
         "RETRY_BACKOFF_S": "0.5",
         "RETRY_BACKOFF_MAX_S": "2",
         "RETRY_POLL_S": "0.2",
+        "EMOTION_ANALYSIS": "individual",  # the scenario shows the teacher each student's charts
     }
     server = WebServerProcess(env=env, log_path=folder / "web_server.log").start()
     yield server

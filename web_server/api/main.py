@@ -2,11 +2,12 @@
 
 from fastapi import APIRouter
 
-from web_server.api.routes import attempts, auth, capture, charts, health, tests, users
+from web_server.api.routes import attempts, auth, capture, charts, health, privacy, tests, users
 
 api_router = APIRouter()
 api_router.include_router(health.router)
 api_router.include_router(auth.router)
+api_router.include_router(privacy.router)  # before users: /users/me/... paths
 api_router.include_router(users.router)
 api_router.include_router(tests.router)
 api_router.include_router(attempts.router)

@@ -20,8 +20,15 @@ class Attempt(SQLModel, table=True):
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     score: int | None = None
     max_score: int | None = None
-    camera: bool | None = None  # did the student allow the camera? null: not told (older attempts)
+    # consent for this attempt (null: not told, counts as no): `camera` = webcam frames may be sent and
+    # analysed; `microphone` = oral recordings may be analysed for emotion (they are kept as answers anyway)
+    camera: bool | None = None
     microphone: bool | None = None
+    # the emotion-analysis mode in force when the attempt started (off/self/aggregate/individual): what the
+    # student was told on the consent page; later settings can lower, never raise it (null: older attempts)
+    emotion_analysis: str | None = Field(default=None, max_length=16)
+    # frame upload rate limit (GCRA): the theoretical arrival time of the next frame, in epoch milliseconds
+    frame_tat_ms: int | None = Field(default=None, sa_type=sa.BigInteger)
 
     answers: list["Answer"] = Relationship(
         back_populates="attempt",
@@ -58,6 +65,32 @@ class AttemptStart(SQLModel):
     microphone: bool | None = None
 
 
+class ConsentChange(SQLModel):
+    """`PUT /attempts/{id}/consent`: any subset; `false` withdraws (deleting what was analysed under it)."""
+
+    camera: bool | None = None
+    microphone: bool | None = None
+
+
+class ConsentEvent(SQLModel, table=True):
+    """The consent history: every value a student gave for a modality of an attempt, with its time."""
+
+    __tablename__ = "consent_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    attempt_id: int = Field(foreign_key="attempts.id", ondelete="CASCADE", index=True)
+    modality: str = Field(max_length=16)  # camera | microphone
+    value: bool | None = None
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ConsentEventRead(SQLModel):
+    attempt_id: int
+    modality: str
+    value: bool | None
+    at: datetime
+
+
 class AnswerSave(SQLModel):
     """`selected_option`: 0-based option index, or null to clear the answer."""
 
@@ -81,6 +114,7 @@ class AttemptRead(SQLModel):
     max_score: int | None
     camera: bool | None
     microphone: bool | None
+    emotion_analysis: str = "individual"  # the effective mode: who may see this attempt's emotions
     answers: list[AnswerRead]
 
 

@@ -3,7 +3,8 @@
 - `EmotionSample`: one prediction at one time for one question of one attempt. A face sample is one frame
   (the largest face's emotion, `faces` = how many faces the frame had; 0 faces -> no emotion). A voice sample
   is one segment of a recording, timed `started_at + segment offset`. `status` is `ok` (analysed),
-  `pending` (media kept, waiting for the AI server) or `unanalysed` (gave up; the UI shows a gap).
+  `uncertain` (analysed, but the AI server flagged the prediction as unreliable: counted apart, never as an
+  emotion), `pending` (media kept, waiting for the AI server) or `unanalysed` (gave up; the UI shows a gap).
 - `CaptureMedia`: an uploaded file kept on disk under MEDIA_DIR (`path` is relative to it). Audio
   recordings are the oral answers and stay until the retention period ends; frames only stay while pending
   (or always, with STORE_RAW_FRAMES).
@@ -29,12 +30,14 @@ class SampleStatus(StrEnum):
     ok = "ok"
     pending = "pending"
     unanalysed = "unanalysed"
+    uncertain = "uncertain"  # analysed, but the model was not confident enough (or the face/speech too poor)
 
 
 class MediaStatus(StrEnum):
     pending = "pending"
     analysed = "analysed"
     unanalysed = "unanalysed"
+    kept = "kept"  # a recording kept as the answer and never analysed (no voice-analysis consent, mode off)
 
 
 class CaptureMedia(SQLModel, table=True):

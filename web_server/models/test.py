@@ -12,6 +12,20 @@ from web_server.models.base import SafeStr, UTCDateTime, utcnow
 
 MAX_QUESTIONS = 200
 MAX_OPTIONS = 20
+MODE_ORDER: list[str] = ["off", "self", "aggregate", "individual"]
+
+
+class EmotionMode(StrEnum):
+    """Who may see emotions inferred from frames and recordings (README "Lawful-use modes"), lowest first."""
+
+    off = "off"  # nothing is analysed
+    self = "self"  # each student sees their own; teachers see none
+    aggregate = "aggregate"  # teachers see class-level distributions of at least MIN_GROUP_SIZE students
+    individual = "individual"  # teachers see each student's emotions
+
+    @property
+    def rank(self) -> int:
+        return MODE_ORDER.index(self)
 
 
 class TestKind(StrEnum):
@@ -30,6 +44,8 @@ class Test(SQLModel, table=True):
     topic: str = Field(default="", sa_type=sa.String(200))
     kind: TestKind = Field(sa_type=sa.String(16))
     published: bool = False
+    # lowers the deployment's EMOTION_ANALYSIS for this test (off/self/aggregate); null: the deployment's
+    emotion_analysis: str | None = Field(default=None, max_length=16)
     created_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -77,6 +93,7 @@ class TestCreate(SQLModel):
     topic: SafeStr = Field(default="", max_length=200)
     kind: TestKind
     published: bool = False
+    emotion_analysis: EmotionMode | None = None
     questions: list[QuestionCreate] = Field(default_factory=list, max_length=MAX_QUESTIONS)
 
 
@@ -88,6 +105,7 @@ class TestUpdate(SQLModel):
     topic: SafeStr | None = Field(default=None, max_length=200)
     kind: TestKind | None = None
     published: bool | None = None
+    emotion_analysis: EmotionMode | None = None  # send null to follow the deployment's mode again
     questions: list[QuestionCreate] | None = Field(default=None, max_length=MAX_QUESTIONS)
 
 
@@ -117,5 +135,7 @@ class TestRead(SQLModel):
     published: bool
     created_at: datetime
     created_by_id: int | None
+    emotion_analysis: EmotionMode | None = None  # the test's own setting (null: the deployment's)
+    effective_emotion_analysis: EmotionMode = EmotionMode.individual  # what applies to new attempts
     questions: list[QuestionRead]
     my_attempt: MyAttempt | None = None

@@ -15,10 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
+from web_server.core.config import Settings
 from web_server.models.attempt import Answer, AnswerRead, Attempt, AttemptRead, AttemptStart, ResultRead
 from web_server.models.base import is_valid_id, utcnow
 from web_server.models.test import Question, Test, TestKind
 from web_server.models.user import Role, User
+from web_server.services import consent as consent_service
+from web_server.services import modes
 from web_server.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from web_server.services.tests import get_test_for
 
@@ -30,9 +33,11 @@ class StartResult:
 
 
 def start_attempt(
-    session: Session, student: User, test_id: int, consent: AttemptStart | None = None
+    session: Session, settings: Settings, student: User, test_id: int, consent: AttemptStart | None = None
 ) -> StartResult:
-    """Create the attempt, or return the open one; `consent` (camera, microphone) is stored on both."""
+    """Create the attempt, or return the open one; `consent` (camera, microphone) is stored on both, with
+    its history; a resume that withdraws consent deletes what was analysed under it (services/consent.py).
+    A new attempt records the test's emotion analysis mode: what the consent page told the student."""
     choices = consent.model_dump(exclude_none=True) if consent is not None else {}
     if student.role != Role.student:
         raise Forbidden("Only students take tests.")
@@ -41,9 +46,16 @@ def start_attempt(
     if existing is None:
         if not test.questions:
             raise Conflict("This test has no questions yet.")
-        attempt = Attempt(test_id=test.id, student_id=student.id, **choices)
+        attempt = Attempt(
+            test_id=test.id,
+            student_id=student.id,
+            emotion_analysis=modes.mode_for_test(settings, test),
+            **choices,
+        )
         session.add(attempt)
         try:
+            session.flush()
+            consent_service.record_events(session, attempt.id, choices)
             session.commit()
             session.refresh(attempt)
             return StartResult(attempt, created=True)
@@ -55,11 +67,10 @@ def start_attempt(
     if existing.submitted_at is not None:
         raise Conflict(f"You have already submitted this test (attempt {existing.id}).")
     if choices and any(getattr(existing, key) != value for key, value in choices.items()):
-        if _claim_open(session, existing.id, **choices):
-            session.commit()
-        else:  # submitted meanwhile
-            session.rollback()
-        session.refresh(existing)
+        try:
+            consent_service.apply(session, settings, existing, choices)
+        except Conflict:  # submitted meanwhile
+            session.refresh(existing)
     return StartResult(existing, created=False)
 
 
@@ -199,7 +210,22 @@ def answer_read(answer: Answer) -> AnswerRead:
     )
 
 
-def to_read(attempt: Attempt) -> AttemptRead:
+def effective_modes(session: Session, settings: Settings, attempts: list[Attempt]) -> dict[int, str]:
+    """The effective emotion analysis mode of each attempt (services/modes.py), by attempt id."""
+    test_ids = {a.test_id for a in attempts}
+    tests = (
+        dict(session.exec(select(Test.id, Test.emotion_analysis).where(col(Test.id).in_(test_ids))).all())
+        if test_ids
+        else {}
+    )
+    return {
+        a.id: str(modes.lowest(settings.EMOTION_ANALYSIS, tests.get(a.test_id), a.emotion_analysis))
+        for a in attempts
+    }
+
+
+def to_read(attempt: Attempt, mode: str | None = None) -> AttemptRead:
+    """`mode`: the effective emotion analysis mode (`effective_modes`); None: the attempt's own."""
     return AttemptRead(
         id=attempt.id,
         test_id=attempt.test_id,
@@ -210,6 +236,7 @@ def to_read(attempt: Attempt) -> AttemptRead:
         max_score=attempt.max_score,
         camera=attempt.camera,
         microphone=attempt.microphone,
+        emotion_analysis=mode or attempt.emotion_analysis or "individual",
         answers=[answer_read(a) for a in attempt.answers],
     )
 

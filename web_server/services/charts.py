@@ -13,16 +13,17 @@ import io
 from collections import defaultdict
 from collections.abc import Iterator
 
-from sqlalchemy import Engine, Text, and_, case, cast, func
+from sqlalchemy import Engine, Text, and_, case, cast, func, or_
 from sqlmodel import Session, col, select
 
 from web_server.core.config import Settings
 from web_server.models.attempt import Attempt
 from web_server.models.emotion import EmotionSample, Modality, SampleStatus
 from web_server.models.test import Question, Test
-from web_server.models.user import User
+from web_server.models.user import Role, User
+from web_server.services import modes
 from web_server.services.attempts import visible_attempts
-from web_server.services.errors import NotFound
+from web_server.services.errors import Forbidden, NotFound
 from web_server.services.fusion import FACE_LABELS, VOICE_LABELS, Scored, fuse_timeline
 
 MODALITIES = (Modality.face.value, Modality.voice.value)
@@ -98,7 +99,7 @@ def attempt_charts(session: Session, settings: Settings, attempt: Attempt) -> di
         per_q[modality].setdefault(qid, {})[emotion] = n
         pie[modality][emotion] = pie[modality].get(emotion, 0) + n
 
-    missing = {m: {"pending": 0, "unanalysed": 0} for m in MODALITIES}
+    missing = {m: {"pending": 0, "unanalysed": 0, "uncertain": 0} for m in MODALITIES}
     presence = {"none": 0, "one": 0, "several": 0}
     faces_kind = case((S.faces == 0, "none"), (S.faces == 1, "one"), else_="several")
     rows = session.exec(
@@ -107,9 +108,9 @@ def attempt_charts(session: Session, settings: Settings, attempt: Attempt) -> di
         .group_by(S.modality, S.status, faces_kind)
     ).all()
     for modality, status, kind, n in rows:
-        if status in (SampleStatus.pending, SampleStatus.unanalysed):
+        if status in (SampleStatus.pending, SampleStatus.unanalysed, SampleStatus.uncertain):
             missing[modality][status] += n
-        elif modality == Modality.face:
+        if modality == Modality.face and status not in (SampleStatus.pending, SampleStatus.unanalysed):
             presence[kind] += n
 
     position = dict(questions)
@@ -180,31 +181,50 @@ def fused_timeline(session: Session, settings: Settings, attempt: Attempt) -> li
 # --- lists and reports -----------------------------------------------------------------------------
 
 
-def count_charts(session: Session, user: User, test_id: int | None, student_id: int | None) -> int:
+def _mode_clauses(settings: Settings, user: User) -> list:
+    """Students list their own attempts unless analysis was off; staff only attempts in `individual` mode."""
+    needed = modes.SELF if user.role == Role.student else modes.INDIVIDUAL
+    return modes.at_least_clauses(settings, needed)
+
+
+def count_charts(
+    session: Session, settings: Settings, user: User, test_id: int | None, student_id: int | None
+) -> int:
     """How many rows `list_charts` has over all pages."""
-    query = select(func.count()).select_from(Attempt).where(*visible_attempts(user, test_id, student_id))
+    query = (
+        select(func.count())
+        .select_from(Attempt)
+        .join(Test, Test.id == Attempt.test_id)
+        .where(*visible_attempts(user, test_id, student_id), *_mode_clauses(settings, user))
+    )
     return session.exec(query).one()
 
 
 def list_charts(
     session: Session,
+    settings: Settings,
     user: User,
     test_id: int | None,
     student_id: int | None,
     limit: int,
     offset: int,
 ) -> list[dict]:
-    """Attempts newest first with test and student, and how many samples each modality has."""
+    """Attempts newest first with test and student, and how many samples each modality has: for students
+    their own attempts (not those with emotion analysis off), for staff only attempts in `individual` mode."""
     query = (
-        select(Attempt, Test.title, Test.kind, User.username, User.full_name)
+        select(Attempt, Test.title, Test.kind, Test.emotion_analysis, User.username, User.full_name)
         .join(Test, Test.id == Attempt.test_id)
         .join(User, User.id == Attempt.student_id)
-        .where(*visible_attempts(user, test_id, student_id))
+        .where(*visible_attempts(user, test_id, student_id), *_mode_clauses(settings, user))
     )
     rows = session.exec(
         query.order_by(col(Attempt.started_at).desc(), col(Attempt.id).desc()).offset(offset).limit(limit)
     ).all()
     ids = [a.id for a, *_ in rows]
+    mode = {
+        a.id: str(modes.lowest(settings.EMOTION_ANALYSIS, test_mode, a.emotion_analysis))
+        for a, _, _, test_mode, *_ in rows
+    }
     counts: dict[int, dict] = defaultdict(
         lambda: {m: {"ok": 0, "pending": 0, "unanalysed": 0} for m in MODALITIES}
     )
@@ -228,9 +248,10 @@ def list_charts(
             "submitted_at": a.submitted_at,
             "camera": a.camera,
             "microphone": a.microphone,
+            "emotion_analysis": mode[a.id],
             "samples": counts[a.id],
         }
-        for a, title, kind, username, full_name in rows
+        for a, title, kind, _, username, full_name in rows
     ]
 
 
@@ -241,38 +262,102 @@ def get_test(session: Session, test_id: int) -> Test:
     return test
 
 
-def test_report(session: Session, test: Test) -> dict:
-    """Per-question emotion distribution (and mean confidence) across all attempts of a test."""
+def check_report_allowed(settings: Settings, test: Test) -> modes.EmotionMode:
+    """The test's mode if its class report may be shown (`aggregate` or `individual`), else 403."""
+    mode = modes.mode_for_test(settings, test)
+    if mode.rank < modes.AGGREGATE.rank:
+        raise Forbidden(
+            "Emotion analysis is off for this test: there is no emotion report."
+            if mode == modes.OFF
+            else "Emotions of this test are visible only to each student themself (emotion analysis mode "
+            "'self'): there is no class report."
+        )
+    return mode
+
+
+def _excluded_attempts(test: Test, mode: modes.EmotionMode):
+    """Attempts of `test` that started under a lower mode than `mode` (their students were told less)."""
+    return select(Attempt.id).where(
+        Attempt.test_id == test.id,
+        col(Attempt.emotion_analysis).is_not(None),
+        col(Attempt.emotion_analysis).not_in(modes.modes_at_least(mode)),
+    )
+
+
+def test_report(session: Session, settings: Settings, test: Test) -> dict:
+    """Per-question emotion distribution (and mean confidence) across all attempts of a test.
+
+    `students` counts the students behind each figure. In `aggregate` mode a figure with fewer than
+    MIN_GROUP_SIZE students is withheld (`suppressed`: counts empty, total 0)."""
+    mode = check_report_allowed(settings, test)
+    min_group = settings.MIN_GROUP_SIZE if mode == modes.AGGREGATE else 1
     attempts = session.exec(select(func.count()).select_from(Attempt).where(Attempt.test_id == test.id)).one()
     # filtering on the test's questions (not joining attempts) lets the covering index answer alone
     question_ids = select(Question.id).where(Question.test_id == test.id)
+    where = [col(S.question_id).in_(question_ids), _counted]
+    excluded = _excluded_attempts(test, mode)
+    if session.exec(select(func.count()).select_from(excluded.subquery())).one():
+        where.append(col(S.attempt_id).not_in(excluded))
     rows = session.exec(
         select(S.question_id, S.modality, S.emotion, func.count(), func.avg(S.confidence))
-        .where(col(S.question_id).in_(question_ids), _counted)
+        .where(*where)
         .group_by(S.question_id, S.modality, S.emotion)
     ).all()
     agg: dict[tuple[int, str], dict[str, tuple[int, float]]] = defaultdict(dict)
     for qid, modality, emotion, n, mean_conf in rows:
         agg[(qid, modality)][emotion] = (n, float(mean_conf or 0.0))
+    students: dict[tuple[int | None, str], int] = {
+        (qid, modality): n
+        for qid, modality, n in session.exec(
+            select(S.question_id, S.modality, func.count(func.distinct(S.attempt_id)))
+            .where(*where)
+            .group_by(S.question_id, S.modality)
+        ).all()
+    }
+    overall_students = dict(
+        session.exec(
+            select(S.modality, func.count(func.distinct(S.attempt_id))).where(*where).group_by(S.modality)
+        ).all()
+    )
 
     def block(qid: int | None, modality: str) -> dict:
+        n_students = students.get((qid, modality), 0)
+        if n_students < min_group:
+            return {
+                "counts": {},
+                "total": 0,
+                "mean_confidence": None,
+                "students": n_students,
+                "suppressed": True,
+            }
         cells = agg.get((qid, modality), {})
         total = sum(n for n, _ in cells.values())
         return {
             "counts": {e: n for e, (n, _) in sorted(cells.items())},
             "total": total,
             "mean_confidence": round(sum(n * c for n, c in cells.values()) / total, 4) if total else None,
+            "students": n_students,
+            "suppressed": False,
         }
 
     overall: dict[str, dict[str, int]] = {m: {} for m in MODALITIES}
     for (_, modality), cells in agg.items():
         for e, (n, _) in cells.items():
             overall[modality][e] = overall[modality].get(e, 0) + n
+
+    def overall_block(modality: str) -> dict:
+        n_students = overall_students.get(modality, 0)
+        if n_students < min_group:
+            return {"counts": {}, "total": 0, "students": n_students, "suppressed": True}
+        return {**_dist(overall[modality]), "students": n_students, "suppressed": False}
+
     return {
         "test_id": test.id,
         "title": test.title,
         "kind": test.kind,
         "attempts": attempts,
+        "emotion_analysis": str(mode),
+        "min_group_size": min_group,
         "labels": LABELS,
         "questions": [
             {
@@ -284,7 +369,7 @@ def test_report(session: Session, test: Test) -> dict:
             }
             for q in test.questions
         ],
-        "overall": {m: _dist(overall[m]) for m in MODALITIES},
+        "overall": {m: overall_block(m) for m in MODALITIES},
     }
 
 
@@ -307,8 +392,40 @@ CSV_COLUMNS = [
 ]
 
 
+AGGREGATE_CSV_COLUMNS = ["question_id", "question_position", "modality", "students", "emotion", "count"]
+
+
+def report_aggregate_csv(report: dict) -> Iterator[str]:
+    """The class report as CSV (mode `aggregate`): one row per question, modality and emotion, only for
+    figures of at least MIN_GROUP_SIZE students (withheld figures are one row with an empty emotion)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(AGGREGATE_CSV_COLUMNS)
+    for q in report["questions"]:
+        for modality in MODALITIES:
+            cell = q[modality]
+            if cell["suppressed"] or not cell["counts"]:
+                writer.writerow([q["question_id"], q["position"], modality, cell["students"], "", ""])
+            for emotion, n in cell["counts"].items():
+                writer.writerow([q["question_id"], q["position"], modality, cell["students"], emotion, n])
+    yield buf.getvalue()
+
+
+def csv_students(session: Session, test: Test) -> list[int]:
+    """The students whose samples the per-sample CSV of `test` holds (for the audit log)."""
+    excluded = _excluded_attempts(test, modes.INDIVIDUAL)
+    query = (
+        select(Attempt.student_id)
+        .join(S, S.attempt_id == Attempt.id)
+        .where(Attempt.test_id == test.id, col(Attempt.id).not_in(excluded))
+        .distinct()
+    )
+    return list(session.exec(query).all())
+
+
 def report_csv(engine: Engine, test_id: int, chunk: int = 2000) -> Iterator[str]:
-    """Every sample of a test's attempts as CSV, streamed in chunks (its own session, server-side cursor)."""
+    """Every sample of a test's attempts as CSV, streamed in chunks (its own session, server-side cursor).
+    Mode `individual` only (the route checks); attempts started under a lower mode are left out."""
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(CSV_COLUMNS)
@@ -333,7 +450,13 @@ def report_csv(engine: Engine, test_id: int, chunk: int = 2000) -> Iterator[str]
         .join(Attempt, Attempt.id == S.attempt_id)
         .join(User, User.id == Attempt.student_id)
         .outerjoin(Question, Question.id == S.question_id)
-        .where(Attempt.test_id == test_id)
+        .where(
+            Attempt.test_id == test_id,
+            or_(
+                col(Attempt.emotion_analysis).is_(None),
+                col(Attempt.emotion_analysis) == modes.INDIVIDUAL.value,
+            ),
+        )
         .order_by(S.attempt_id, S.offset_ms, S.id)
         .execution_options(yield_per=chunk)
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, func, select
 
+from web_server.core.config import Settings
 from web_server.models.attempt import Attempt
 from web_server.models.base import is_valid_id, utcnow
 from web_server.models.test import (
@@ -24,6 +25,7 @@ from web_server.models.test import (
     TestUpdate,
 )
 from web_server.models.user import Role, User
+from web_server.services import modes
 from web_server.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
@@ -68,14 +70,16 @@ def _check_publishable(published: bool, question_count: int) -> None:
         raise InvalidInput("A test needs at least one question before it can be published.")
 
 
-def create_test(session: Session, author: User, data: TestCreate) -> Test:
+def create_test(session: Session, settings: Settings, author: User, data: TestCreate) -> Test:
     validate_questions(data.kind, data.questions)
     _check_publishable(data.published, len(data.questions))
+    modes.validate_test_mode(settings, data.emotion_analysis, None, started=False)
     test = Test(
         title=data.title.strip(),
         topic=data.topic.strip(),
         kind=data.kind,
         published=data.published,
+        emotion_analysis=data.emotion_analysis,
         created_by_id=author.id,
         questions=_build_questions(data.kind, data.questions),
     )
@@ -116,7 +120,7 @@ def _check_can_edit(user: User, test: Test) -> None:
         raise Forbidden("Only the teacher who wrote this test (or an admin) can change it.")
 
 
-def update_test(session: Session, user: User, test_id: int, data: TestUpdate) -> Test:
+def update_test(session: Session, settings: Settings, user: User, test_id: int, data: TestUpdate) -> Test:
     test = get_test_for(session, user, test_id)
     _check_can_edit(user, test)
     changes = data.model_dump(exclude_unset=True)
@@ -127,6 +131,10 @@ def update_test(session: Session, user: User, test_id: int, data: TestUpdate) ->
             "Students have already started this test, so its kind and questions can no longer change "
             "(title, topic and published still can). Create a new test instead."
         )
+    if "emotion_analysis" in changes:
+        started = has_attempts(session, test.id)
+        modes.validate_test_mode(settings, data.emotion_analysis, test.emotion_analysis, started)
+        test.emotion_analysis = data.emotion_analysis
     if data.questions is not None:
         validate_questions(kind, data.questions)
     elif data.kind is not None and data.kind != test.kind and test.questions:
@@ -160,8 +168,15 @@ def delete_test(session: Session, user: User, test_id: int) -> None:
     session.commit()
 
 
-def to_read(session: Session, user: User, test: Test, attempts: dict[int, Attempt] | None = None) -> TestRead:
-    """API shape; correct options are hidden from students, who also get `my_attempt`."""
+def to_read(
+    session: Session,
+    settings: Settings,
+    user: User,
+    test: Test,
+    attempts: dict[int, Attempt] | None = None,
+) -> TestRead:
+    """API shape; correct options are hidden from students, who also get `my_attempt`.
+    `effective_emotion_analysis`: the mode a new attempt gets (services/modes.py)."""
     student = user.role == Role.student
     my_attempt = None
     if student:
@@ -178,6 +193,8 @@ def to_read(session: Session, user: User, test: Test, attempts: dict[int, Attemp
         published=test.published,
         created_at=test.created_at,
         created_by_id=test.created_by_id,
+        emotion_analysis=test.emotion_analysis,
+        effective_emotion_analysis=modes.mode_for_test(settings, test),
         questions=[
             QuestionRead(
                 id=q.id,

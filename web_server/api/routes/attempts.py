@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from web_server.api.deps import CurrentUser, QueryId, SessionDep, StudentUser
-from web_server.models.attempt import AnswerRead, AnswerSave, AttemptRead, AttemptStart, ResultRead
-from web_server.services import attempts
+from web_server.api.deps import CurrentUser, QueryId, SessionDep, SettingsDep, StudentUser
+from web_server.models.attempt import (
+    AnswerRead,
+    AnswerSave,
+    AttemptRead,
+    AttemptStart,
+    ConsentChange,
+    ConsentEventRead,
+    ResultRead,
+)
+from web_server.services import attempts, consent
 
 router = APIRouter(tags=["attempts"])
 
@@ -16,34 +24,62 @@ def start_attempt(
     user: StudentUser,
     test_id: int,
     session: SessionDep,
+    settings: SettingsDep,
     response: Response,
     body: AttemptStart | None = None,
 ) -> AttemptRead:
     """201 with a new attempt, or 200 with the open one (resume); 409 once submitted. The optional body
-    `{camera, microphone}` records what the student allowed (a resume updates the fields given)."""
-    result = attempts.start_attempt(session, user, test_id, body)
+    `{camera, microphone}` records what the student allowed (a resume updates the fields given); `camera`:
+    webcam frames may be analysed, `microphone`: oral recordings may be analysed (null counts as no)."""
+    result = attempts.start_attempt(session, settings, user, test_id, body)
     if not result.created:
         response.status_code = status.HTTP_200_OK
-    return attempts.to_read(result.attempt)
+    return _read(session, settings, result.attempt)
+
+
+def _read(session, settings, attempt) -> AttemptRead:
+    return attempts.to_read(attempt, attempts.effective_modes(session, settings, [attempt])[attempt.id])
+
+
+@router.put("/attempts/{attempt_id}/consent", responses={409: {}})
+def change_consent(
+    user: StudentUser, attempt_id: int, body: ConsentChange, session: SessionDep, settings: SettingsDep
+) -> AttemptRead:
+    """Give, change or withdraw consent (`camera`, `microphone`; fields left out do not change). Withdrawing
+    deletes what was analysed under it: the modality's emotion samples, queued media and kept frames (oral
+    recordings stay as the answers, never analysed). Giving consent needs an open attempt (409 after submit);
+    withdrawing is always possible."""
+    changed = consent.change(session, settings, user, attempt_id, body.model_dump(exclude_unset=True))
+    return _read(session, settings, changed)
+
+
+@router.get("/attempts/{attempt_id}/consent")
+def consent_history(user: CurrentUser, attempt_id: int, session: SessionDep) -> list[ConsentEventRead]:
+    """The consent history of an attempt (every value given, oldest first)."""
+    attempt = attempts.get_attempt_for(session, user, attempt_id)
+    return consent.history(session, [attempt.id])
 
 
 @router.get("/attempts")
 def list_attempts(
     user: CurrentUser,
     session: SessionDep,
+    settings: SettingsDep,
     test_id: QueryId = None,
     student_id: QueryId = None,
     submitted: bool | None = None,
 ) -> list[AttemptRead]:
     """Students: their own. Teachers and admins: all, filterable."""
-    return [
-        attempts.to_read(a) for a in attempts.list_attempts(session, user, test_id, student_id, submitted)
-    ]
+    found = attempts.list_attempts(session, user, test_id, student_id, submitted)
+    mode = attempts.effective_modes(session, settings, found)
+    return [attempts.to_read(a, mode[a.id]) for a in found]
 
 
 @router.get("/attempts/{attempt_id}")
-def read_attempt(user: CurrentUser, attempt_id: int, session: SessionDep) -> AttemptRead:
-    return attempts.to_read(attempts.get_attempt_for(session, user, attempt_id))
+def read_attempt(
+    user: CurrentUser, attempt_id: int, session: SessionDep, settings: SettingsDep
+) -> AttemptRead:
+    return _read(session, settings, attempts.get_attempt_for(session, user, attempt_id))
 
 
 @router.put("/attempts/{attempt_id}/answers/{question_id}")
@@ -57,9 +93,11 @@ def save_answer(
 
 
 @router.post("/attempts/{attempt_id}/submit")
-def submit_attempt(user: StudentUser, attempt_id: int, session: SessionDep) -> AttemptRead:
+def submit_attempt(
+    user: StudentUser, attempt_id: int, session: SessionDep, settings: SettingsDep
+) -> AttemptRead:
     """Score and close the attempt; submitting again returns the same result."""
-    return attempts.to_read(attempts.submit_attempt(session, user, attempt_id))
+    return _read(session, settings, attempts.submit_attempt(session, user, attempt_id))
 
 
 @router.get("/results")

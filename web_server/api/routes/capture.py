@@ -9,6 +9,7 @@ from sqlmodel import Session, SQLModel
 
 from web_server.ai_client import AIClient, get_ai_client
 from web_server.api.deps import CurrentUser, SessionDep, SettingsDep
+from web_server.models.base import MAX_ID
 from web_server.models.emotion import Modality, SampleRead
 from web_server.services import capture
 
@@ -18,21 +19,24 @@ AIDep = Annotated[AIClient, Depends(get_ai_client)]
 
 class CaptureResult(SQLModel):
     """`analysed` (200): the samples stored. `pending` (202): kept, analysed later by the retry queue.
-    `unanalysed` (202): kept (a recording) or dropped (a frame) without analysis: the queue is full."""
+    `unanalysed` (202): kept (a recording) or dropped (a frame) without analysis: the queue is full.
+    `saved` (200): a recording kept as the answer and not analysed (no voice-analysis consent, or emotion
+    analysis off). `message` says what happened in words for the student."""
 
-    status: Literal["analysed", "pending", "unanalysed"]
+    status: Literal["analysed", "pending", "unanalysed", "saved"]
     samples: list[SampleRead]
     message: str | None = None
 
 
 _RESPONSES = {
     202: {"description": "The AI server is unavailable: kept and queued (`pending`) or `unanalysed`."},
-    403: {"description": "Not the attempt's student."},
+    403: {"description": "Not the attempt's student; frames without camera consent or with analysis off."},
     404: {"description": "Someone else's attempt, or a question not in this test."},
     409: {"description": "The attempt has been submitted."},
     413: {"description": "Too large (web server limit or the AI server's)."},
     415: {"description": "The AI server cannot decode the media (its message is passed on)."},
     422: {"description": "Missing or invalid field."},
+    429: {"description": "Frames sent faster than FRAME_MIN_INTERVAL_S for this attempt (Retry-After)."},
 }
 
 
@@ -68,7 +72,7 @@ async def _capture(
         upload.filename or "",
         upload.content_type or "",
     )
-    if stored.status != "analysed":
+    if stored.status not in ("analysed", "saved"):
         response.status_code = status.HTTP_202_ACCEPTED
     return CaptureResult(
         status=stored.status,
@@ -88,7 +92,7 @@ async def post_frame(
     ai: AIDep,
     image: Annotated[UploadFile, File(description="A webcam frame: JPEG, PNG or WebP.")],
     captured_at: Annotated[str, Form(description="ISO 8601 time the frame was taken (browser clock).")],
-    question_id: Annotated[int, Form(description="The question on screen.")],
+    question_id: Annotated[int, Form(ge=1, le=MAX_ID, description="The question on screen.")],
 ) -> CaptureResult:
     """Analyse one webcam frame: one face sample (the largest face; `faces` counts them, 0 = nobody).
     200 `analysed`; 202 `pending` when the AI server is down or slow (the frame is kept and queued)."""
@@ -108,7 +112,7 @@ async def post_audio(
     settings: SettingsDep,
     ai: AIDep,
     audio: Annotated[UploadFile, File(description="The oral answer: WebM/Opus, Ogg, MP4, WAV, FLAC, MP3.")],
-    question_id: Annotated[int, Form(description="The oral question answered.")],
+    question_id: Annotated[int, Form(ge=1, le=MAX_ID, description="The oral question answered.")],
     started_at: Annotated[str, Form(description="ISO 8601 time the recording started (browser clock).")],
 ) -> CaptureResult:
     """Store the recording as the question's answer and analyse it: one voice sample per segment, timed

@@ -1,4 +1,9 @@
-"""Reading emotions: an attempt's timeline and charts, the charts list, a test's report (JSON or CSV)."""
+"""Reading emotions: an attempt's timeline and charts, the charts list, a test's report (JSON or CSV).
+
+Every route follows the lawful-use mode (services/modes.py): students see their own emotions unless analysis
+is off; teachers and admins see one student's emotions only in `individual` mode (each view is written to
+the audit log) and a test's class report from `aggregate` on.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,39 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from sqlmodel import Session
 
 from web_server.api.deps import CurrentUser, QueryId, SessionDep, SettingsDep, StaffUser
+from web_server.core.config import Settings
+from web_server.models.attempt import Attempt
+from web_server.models.base import MAX_ID
 from web_server.models.emotion import SampleRead
-from web_server.services import charts
+from web_server.models.test import Test
+from web_server.models.user import User
+from web_server.services import audit, charts, modes
 from web_server.services.attempts import get_attempt_for
 
 router = APIRouter(tags=["charts"])
+
+
+def _viewable_attempt(
+    session: Session, settings: Settings, user: User, attempt_id: int, what: str
+) -> Attempt:
+    """The attempt if the mode lets `user` see its emotions (403 with the reason otherwise); a view by
+    someone other than its student is audited."""
+    attempt = get_attempt_for(session, user, attempt_id)
+    modes.check_can_view_attempt(settings, user, session.get(Test, attempt.test_id), attempt)
+    if attempt.student_id != user.id:
+        audit.record(
+            session,
+            user,
+            [attempt.student_id],
+            what,
+            f"{what} of attempt {attempt.id}",
+            attempt.id,
+            attempt.test_id,
+        )
+    return attempt
 
 
 @router.get("/attempts/{attempt_id}/emotions")
@@ -20,10 +51,12 @@ def read_emotions(
     attempt_id: int,
     user: CurrentUser,
     session: SessionDep,
+    settings: SettingsDep,
     modality: Literal["face", "voice"] | None = None,
 ) -> list[SampleRead]:
-    """The attempt's timeline, oldest first (pending/unanalysed samples included, emotion null)."""
-    attempt = get_attempt_for(session, user, attempt_id)
+    """The attempt's timeline, oldest first (pending/unanalysed samples included, emotion null).
+    Its student (unless analysis is off); teachers and admins only in `individual` mode (audited)."""
+    attempt = _viewable_attempt(session, settings, user, attempt_id, "emotions")
     return charts.list_samples(session, attempt, modality)  # type: ignore[return-value]  (validated)
 
 
@@ -32,8 +65,9 @@ def read_charts(
     attempt_id: int, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """`{bar, pie, per_question}` per modality (`face`, `voice`), the `fused` timeline, `presence` of faces
-    and `missing` (pending/unanalysed) counts. Students: own attempts; teachers and admins: all."""
-    attempt = get_attempt_for(session, user, attempt_id)
+    and `missing` (pending/unanalysed) counts. Its student (unless analysis is off); teachers and admins
+    only in `individual` mode (audited)."""
+    attempt = _viewable_attempt(session, settings, user, attempt_id, "charts")
     return charts.attempt_charts(session, settings, attempt)
 
 
@@ -41,16 +75,18 @@ def read_charts(
 def list_charts(
     user: CurrentUser,
     session: SessionDep,
+    settings: SettingsDep,
     response: Response,
     test_id: QueryId = None,
     student_id: QueryId = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[dict[str, Any]]:
     """Attempts with their charts, newest first, one page (`limit`, `offset`); the `X-Total-Count` header
-    gives the number of rows over all pages. Students: their own; teachers and admins: all, filterable."""
-    response.headers["X-Total-Count"] = str(charts.count_charts(session, user, test_id, student_id))
-    return charts.list_charts(session, user, test_id, student_id, limit, offset)
+    gives the number of rows over all pages. Students: their own (not those with analysis off); teachers and
+    admins: attempts in `individual` mode, filterable."""
+    response.headers["X-Total-Count"] = str(charts.count_charts(session, settings, user, test_id, student_id))
+    return charts.list_charts(session, settings, user, test_id, student_id, limit, offset)
 
 
 @router.get("/tests/{test_id}/report", response_model=None)
@@ -59,15 +95,26 @@ def test_report(
     test_id: int,
     user: StaffUser,
     session: SessionDep,
+    settings: SettingsDep,
     format: Literal["json", "csv"] = "json",
 ) -> dict[str, Any] | StreamingResponse:
-    """Per-question emotion distribution across all attempts (teachers and admins). `?format=csv` streams
-    every sample (one row per sample) as a download."""
+    """Per-question emotion distribution across all attempts (teachers and admins), from mode `aggregate`
+    on (403 below). `?format=csv`: in `individual` mode every sample (one row per sample, audited for each
+    student in it); in `aggregate` mode the class-level figures only."""
     test = charts.get_test(session, test_id)
-    if format == "csv":
+    mode = charts.check_report_allowed(settings, test)
+    headers = {"Content-Disposition": f'attachment; filename="test-{test.id}-emotions.csv"'}
+    if format == "csv" and mode == modes.INDIVIDUAL:
+        students = charts.csv_students(session, test)
+        audit.record(session, user, students, "report_csv", f"CSV export of test {test.id}", test_id=test.id)
         return StreamingResponse(
             charts.report_csv(request.app.state.engine, test.id),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="test-{test.id}-emotions.csv"'},
+            headers=headers,
         )
-    return charts.test_report(session, test)
+    report = charts.test_report(session, settings, test)
+    if format == "csv":
+        return StreamingResponse(
+            charts.report_aggregate_csv(report), media_type="text/csv; charset=utf-8", headers=headers
+        )
+    return report
