@@ -12,10 +12,11 @@ from ai_server.audio.features import MIN_SPEECH_S, Windows, aggregate, speech_wi
 from ai_server.concurrency import run_blocking
 from ai_server.config import get_settings
 from ai_server.errors import PayloadTooLarge
-from ai_server.models.registry import ModelSpec
+from ai_server.models.registry import LoadedModel, ModelSpec
 
 router = APIRouter(tags=["voice"])
 MODELS = [ModelSpec(name="ser", kind="voice", path_setting="ser_model_path")]
+MIN_CONFIDENT_SPEECH_S = 1.0  # less speech than this is too little to read an emotion from
 
 
 def _prepare(data: bytes, representation: str) -> tuple[Speech, Windows]:
@@ -29,12 +30,21 @@ def _prepare(data: bytes, representation: str) -> tuple[Speech, Windows]:
     return speech, speech_windows(speech, representation)
 
 
-def _scores(labels: list[str], p: np.ndarray) -> dict:
+def _scores(ser: LoadedModel, p: np.ndarray, speech_s: float) -> dict:
+    """Label, calibrated confidence and scores of one window or of the whole answer, with ``uncertain``."""
+    p = ser.calibrate(p)
     best = int(np.argmax(p))
+    reason = None
+    if speech_s < MIN_CONFIDENT_SPEECH_S:
+        reason = "too little speech"
+    elif ser.is_uncertain(p):
+        reason = "low confidence"
     return {
-        "emotion": labels[best],
+        "emotion": ser.labels[best],
         "confidence": round(float(p[best]), 4),
-        "scores": {label: round(float(v), 4) for label, v in zip(labels, p, strict=True)},
+        "scores": {label: round(float(v), 4) for label, v in zip(ser.labels, p, strict=True)},
+        "uncertain": reason is not None,
+        "uncertain_reason": reason,
     }
 
 
@@ -50,7 +60,9 @@ async def voice(
     The recording is decoded to 16 kHz mono and leading/trailing silence is trimmed; ``start_s``/``end_s``
     are seconds from the start of the recording as received, and the windows together cover all of the
     speech. ``overall`` is the mean of the window probabilities weighted by each window's speech length and
-    loudness.
+    loudness. Probabilities are calibrated (temperature scaling fitted on held-out speakers); a window or
+    answer is ``uncertain`` (with ``uncertain_reason``) when its calibrated confidence is below the model's
+    threshold or it holds less than 1 s of speech: show it as uncertain, not as an emotion.
 
     A recording that decodes but holds only silence, or less than 0.3 s of speech, is not an error: the
     answer is 200 with ``segments: []``, ``overall: null`` and a ``note`` saying why. Empty, non-audio or
@@ -72,11 +84,10 @@ async def voice(
             )
     else:
         probs = await ser.batcher.submit_many(windows.inputs)
-        labels = ser.labels
         result["segments"] = [
-            {"start_s": s, "end_s": e, **_scores(labels, p)}
+            {"start_s": s, "end_s": e, **_scores(ser, p, e - s)}
             for s, e, p in zip(windows.starts_s, windows.ends_s, probs, strict=True)
         ]
-        result["overall"] = _scores(labels, aggregate(probs, windows.weights))
+        result["overall"] = _scores(ser, aggregate(probs, windows.weights), speech.speech_s)
     result["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
     return result

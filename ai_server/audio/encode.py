@@ -19,13 +19,21 @@ FORMATS: dict[str, tuple[str, str, int | None]] = {
 
 
 def encode_audio(
-    samples: np.ndarray, sample_rate: int, fmt: str, *, out_rate: int = 48_000, channels: int = 2
+    samples: np.ndarray,
+    sample_rate: int,
+    fmt: str,
+    *,
+    out_rate: int = 48_000,
+    channels: int = 2,
+    bit_rate: int | None = None,
 ) -> bytes:
     """Mono float samples -> bytes of ``fmt`` (see ``FORMATS``) at ``out_rate`` with ``channels`` channels.
 
-    Stereo gets slightly different channel gains, as a real two-microphone recording would.
+    Stereo gets slightly different channel gains, as a real two-microphone recording would. ``bit_rate``
+    overrides the format's default (training's low-bitrate Opus round trips).
     """
-    container_format, codec, bit_rate = FORMATS[fmt]
+    container_format, codec, default_rate = FORMATS[fmt]
+    bit_rate = bit_rate or default_rate
     if out_rate != sample_rate:
         g = np.gcd(out_rate, sample_rate)
         samples = resample_poly(samples, out_rate // g, sample_rate // g)

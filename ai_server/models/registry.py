@@ -12,12 +12,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ai_server.config import Settings
 from ai_server.errors import NotReady
 
 log = logging.getLogger(__name__)
 
-PUBLIC_KEYS = ("name", "version", "kind", "labels", "input_size", "val_accuracy", "training_data", "licence")
+PUBLIC_KEYS = (
+    "name",
+    "version",
+    "kind",
+    "labels",
+    "input_size",
+    "val_accuracy",
+    "training_data",
+    "licence",
+    "temperature",
+    "uncertain_below",
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,21 @@ class LoadedModel:
     @property
     def display_name(self) -> str:
         return f"{self.meta.get('name', self.spec.name)}-{self.meta.get('version', '0')}"
+
+    def calibrate(self, probs: np.ndarray) -> np.ndarray:
+        """Temperature-scaled probabilities: ``softmax(log p / T)`` with the metadata's ``temperature``
+        (fitted on validation data; absent or 1 leaves them as they are)."""
+        t = float(self.meta.get("temperature") or 1.0)
+        p = np.asarray(probs, np.float64)
+        if t == 1.0:
+            return p
+        z = np.log(np.clip(p, 1e-7, 1.0)) / t
+        z = np.exp(z - z.max(axis=-1, keepdims=True))
+        return z / z.sum(axis=-1, keepdims=True)
+
+    def is_uncertain(self, calibrated: np.ndarray) -> bool:
+        """True when the calibrated top probability is below the metadata's ``uncertain_below``."""
+        return float(np.max(calibrated)) < float(self.meta.get("uncertain_below") or 0.0)
 
     def info(self) -> dict[str, Any]:
         """The public description used by ``GET /v1/models``."""

@@ -22,7 +22,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import ai_server.models.layers  # noqa: E402, F401 - custom layers for loading
-from ai_server.training.data import LABELS, load_split  # noqa: E402
+from ai_server.training.data import LABELS, load_rafdb, load_split, rafdb_holdout_mask  # noqa: E402
 from ai_server.vision.preprocess import FACE_SIZE  # noqa: E402
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
@@ -67,9 +67,12 @@ def evaluate(model: keras.Model, equalise_in_graph: bool = True) -> dict[str, An
 
     x_val, y_val = load_val(equalised=not equalise_in_graph)
     _, _, x_ho, y_ho = split_train(equalised=not equalise_in_graph)
+    x_raf, y_raf = load_rafdb(equalised=not equalise_in_graph)
+    raf = rafdb_holdout_mask(y_raf)
     return {
         "val": metrics(model.predict(x_val, batch_size=256, verbose=0), y_val),
         "train_holdout": metrics(model.predict(x_ho, batch_size=256, verbose=0), y_ho),
+        "rafdb_holdout": metrics(model.predict(x_raf[raf], batch_size=256, verbose=0), y_raf[raf]),
         "ms_per_face_batch64": ms_per_face(model),
     }
 

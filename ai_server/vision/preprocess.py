@@ -34,3 +34,10 @@ def preprocess_face(crop: np.ndarray, size: int = FACE_SIZE, equalise: bool = Tr
     if equalise:
         grey = cv2.equalizeHist(grey)
     return (grey.astype(np.float32) / 127.5 - 1.0)[:, :, None]
+
+
+def sharpness(face: np.ndarray) -> float:
+    """Variance of the Laplacian of a preprocessed face (``preprocess_face`` output, in [-1, 1]) on the
+    0-255 scale: low values mean a blurred face whose expression cannot be read reliably."""
+    grey = ((face[:, :, 0] + 1.0) * 127.5).astype(np.float32)
+    return float(cv2.Laplacian(grey, cv2.CV_32F).var())
