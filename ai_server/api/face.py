@@ -9,13 +9,36 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from ai_server.api.deps import get_registry
 from ai_server.concurrency import run_blocking
 from ai_server.config import get_settings
-from ai_server.models.registry import ModelSpec
+from ai_server.models.registry import LoadedModel, ModelSpec
 from ai_server.vision.decode import decode_image
 from ai_server.vision.detect import DetectParams, find_face_crops
-from ai_server.vision.preprocess import preprocess_face
+from ai_server.vision.preprocess import preprocess_face, sharpness
 
 router = APIRouter(tags=["face"])
 MODELS = [ModelSpec(name="fer", kind="face", path_setting="fer_model_path")]
+MIN_FACE_PX = 40  # a smaller face (in the frame as sent) is too small to read an expression from
+MIN_SHARPNESS = 60.0  # variance of the Laplacian of the 48x48 face below which it counts as blurred
+
+
+def _face(fer: LoadedModel, box: list[int], face: np.ndarray, p: np.ndarray) -> dict:
+    """One face's label, calibrated confidence and scores, with ``uncertain`` and why."""
+    p = fer.calibrate(p)
+    best = int(np.argmax(p))
+    reason = None
+    if min(box[2], box[3]) < MIN_FACE_PX:
+        reason = "face too small"
+    elif sharpness(face) < MIN_SHARPNESS:
+        reason = "blurred"
+    elif fer.is_uncertain(p):
+        reason = "low confidence"
+    return {
+        "box": box,
+        "emotion": fer.labels[best],
+        "confidence": round(float(p[best]), 4),
+        "scores": {label: round(float(v), 4) for label, v in zip(fer.labels, p, strict=True)},
+        "uncertain": reason is not None,
+        "uncertain_reason": reason,
+    }
 
 
 def _prepare(data: bytes, detect: bool, size: int, equalise: bool) -> tuple[list[list[int]], np.ndarray]:
@@ -48,7 +71,12 @@ async def face(
         bool, Query(description="find faces with the Haar cascade; false: the image is one face")
     ] = True,
 ) -> dict:
-    """Detect faces (largest first) and classify each one's emotion."""
+    """Detect faces (largest first) and classify each one's emotion.
+
+    Probabilities are calibrated (temperature scaling fitted on validation faces). A face is ``uncertain``
+    (with ``uncertain_reason``) when it is too small, blurred or its calibrated confidence is below the
+    model's threshold: show it as uncertain, not as an emotion.
+    """
     started = time.perf_counter()
     fer = get_registry(request).get("fer")
     data = await image.read()
@@ -57,16 +85,6 @@ async def face(
     faces = []
     if len(batch):
         probs = await fer.batcher.submit_many(batch)
-        labels = fer.labels
-        for box, p in zip(boxes, probs, strict=True):
-            best = int(np.argmax(p))
-            faces.append(
-                {
-                    "box": box,
-                    "emotion": labels[best],
-                    "confidence": round(float(p[best]), 4),
-                    "scores": {label: round(float(v), 4) for label, v in zip(labels, p, strict=True)},
-                }
-            )
+        faces = [_face(fer, box, face, p) for box, face, p in zip(boxes, batch, probs, strict=True)]
     elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
     return {"model": fer.display_name, "faces": faces, "elapsed_ms": elapsed_ms}
