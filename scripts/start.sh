@@ -13,6 +13,7 @@ host=${FASEL_HOST:-127.0.0.1}
 export AI_SERVER_URL=${AI_SERVER_URL:-http://127.0.0.1:${AI_PORT:-8001}}
 trap 'trap - EXIT; kill 0' EXIT INT TERM
 .venv/bin/uvicorn ai_server.main:app --host 127.0.0.1 --port "${AI_PORT:-8001}" &
-.venv/bin/uvicorn web_server.main:app --host "$host" --port "${WEB_PORT:-8000}" &
+# --no-proxy-headers: X-Forwarded-For is believed only from FORWARDED_ALLOW_IPS (the app checks it)
+.venv/bin/uvicorn web_server.main:app --host "$host" --port "${WEB_PORT:-8000}" --no-proxy-headers &
 echo "==> FASEL is starting: open http://$host:${WEB_PORT:-8000}/ (the AI models take a few seconds to load)"
 wait -n

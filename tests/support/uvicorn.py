@@ -25,11 +25,12 @@ def free_port() -> int:
 
 
 def spawn_uvicorn(app: str, port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen:
-    """Start `uvicorn app` on 127.0.0.1:port (environment = ours + `env`), output appended to `log_path`."""
+    """Start `uvicorn app` on 127.0.0.1:port (environment = ours + `env`), output appended to `log_path`.
+    As scripts/start.sh does, uvicorn ignores proxy headers: the app trusts them only from FORWARDED_ALLOW_IPS."""
     with log_path.open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-             "--log-level", "warning"],
+             "--log-level", "warning", "--no-proxy-headers"],
             cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
 

@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from tests.conftest import make_test_settings
-from web_server.core.config import DEV_SECRET_KEY, Settings
+from web_server.core.config import Settings
 from web_server.main import create_app
 
 
@@ -55,12 +55,12 @@ def test_built_frontend_is_served_with_spa_fallback(database_url, tmp_path):
         assert client.get("/api/v1/health").status_code == 200
 
 
-def test_default_secret_key_is_refused_outside_development():
-    with pytest.raises(ValidationError, match="SECRET_KEY"):
-        Settings(_env_file=None, ENVIRONMENT="production", SECRET_KEY=DEV_SECRET_KEY)
+def test_secret_key_must_be_set_outside_development():
+    with pytest.raises(ValidationError, match="SECRET_KEY must be set"):
+        Settings(_env_file=None, ENVIRONMENT="production")
     with pytest.raises(ValidationError, match="at least 32"):
         Settings(_env_file=None, ENVIRONMENT="production", SECRET_KEY="short")
-    assert Settings(_env_file=None, ENVIRONMENT="development").SECRET_KEY == DEV_SECRET_KEY
+    assert Settings(_env_file=None, ENVIRONMENT="development").SECRET_KEY == ""  # generated on start
 
 
 def test_settings_normalise_postgres_urls_and_parse_cors_lists(monkeypatch):

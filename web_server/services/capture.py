@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import logging
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -38,8 +37,16 @@ from web_server.models.base import utcnow
 from web_server.models.emotion import CaptureMedia, EmotionSample, MediaStatus, Modality, SampleStatus
 from web_server.models.test import Question, Test, TestKind
 from web_server.models.user import Role, User
+from web_server.services import media_store
 from web_server.services.attempts import get_attempt_for, get_open_attempt_for_student, set_answer_recording
-from web_server.services.errors import DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from web_server.services.errors import (
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMedia,
+)
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +92,10 @@ def oral_question_check(session: Session, attempt: Attempt) -> None:
         raise InvalidInput("Recordings are answers to oral tests; this test is single choice.")
 
 
+EARLIEST_CLIENT_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_CLIENT_TIME = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
 def parse_client_time(value: str, field_name: str) -> datetime:
     """An ISO 8601 time from the browser, as UTC (a time without offset is taken as UTC)."""
     text = value.strip()
@@ -96,7 +107,24 @@ def parse_client_time(value: str, field_name: str) -> datetime:
         raise InvalidInput(
             f"{field_name} must be an ISO 8601 date and time, e.g. 2026-03-01T09:30:00.000Z (got {value!r})."
         ) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        at = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-14:00 is past the year 9999 in UTC
+        at = None
+    if at is None or not EARLIEST_CLIENT_TIME <= at <= LATEST_CLIENT_TIME:
+        raise InvalidInput(
+            f"{field_name} must be a time between the years {EARLIEST_CLIENT_TIME.year} and "
+            f"{LATEST_CLIENT_TIME.year} (got {value!r}): check the computer's clock."
+        )
+    return at
+
+
+def check_content_type(content_type: str) -> None:
+    """The upload's Content-Type is stored with it: at most 100 printable characters (415 otherwise)."""
+    if len(content_type) > 100 or any(ord(c) < 32 or ord(c) == 127 for c in content_type):
+        raise UnsupportedMedia(
+            "The file's Content-Type is not valid: at most 100 characters, without control characters."
+        )
 
 
 def check_size(data: bytes, limit: int, what: str) -> None:
@@ -196,17 +224,16 @@ def media_path(media_dir: Path, relative: str) -> Path:
     return media_dir / relative
 
 
-def write_media(media_dir: Path, attempt_id: int, modality: str, data: bytes, content_type: str) -> str:
-    """Write the bytes under MEDIA_DIR/attempts/<attempt>/<modality>/; return the path relative to it."""
+def staged_media(
+    settings: Settings, attempt_id: int, modality: str, data: bytes, content_type: str, keep: bool = True
+) -> contextlib.AbstractContextManager[media_store.StagedFile | None]:
+    """The bytes as a file under MEDIA_DIR/attempts/<attempt>/<modality>/ (owner-only), published when
+    the `with` block (which stores and commits the rows) succeeds, removed when it fails; None: not kept."""
+    if not keep:
+        return contextlib.nullcontext(None)
     table = IMAGE_EXTENSIONS if modality == Modality.face else AUDIO_EXTENSIONS
     ext = table.get((content_type or "").split(";")[0].strip().lower(), ".bin")
-    relative = f"attempts/{attempt_id}/{modality}/{uuid.uuid4().hex}{ext}"
-    target = media_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(target.suffix + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(target)
-    return relative
+    return media_store.staged(settings.MEDIA_DIR, f"attempts/{int(attempt_id)}/{modality}", ext, data)
 
 
 def remove_attempt_media(media_dir: Path, attempt_ids: list[int]) -> None:
@@ -286,20 +313,23 @@ def store_analysed(
     result: dict,
 ) -> Stored:
     """Store an analysed upload: samples; the recording (audio) or the frame if STORE_RAW_FRAMES."""
-    media = None
-    if modality == Modality.voice or settings.STORE_RAW_FRAMES:
-        relative = write_media(settings.MEDIA_DIR, attempt.id, modality, data, content_type)
-        media = _media_row(
-            attempt, question_id, modality, at, data, content_type, relative, MediaStatus.analysed
-        )
-        if modality == Modality.voice:
-            _save_recording_answer(session, settings, user, attempt.id, question_id, relative)
-        session.add(media)
+    keep = modality == Modality.voice or settings.STORE_RAW_FRAMES
+    with staged_media(settings, attempt.id, modality, data, content_type, keep) as file:
+        media = None
+        if file is not None:
+            media = _media_row(
+                attempt, question_id, modality, at, data, content_type, file.relative, MediaStatus.analysed
+            )
+            session.add(media)
+            session.flush()
+        media_id = media.id if media else None
+        samples = samples_from_result(attempt, question_id, modality, at, result, media_id)
+        session.add_all(samples)
         session.flush()
-    media_id = media.id if media else None
-    samples = samples_from_result(attempt, question_id, modality, at, result, media_id)
-    session.add_all(samples)
-    session.commit()
+        if modality == Modality.voice:  # commits the rows above with the answer
+            _save_recording_answer(session, settings, user, attempt.id, question_id, file.relative)
+        session.add_all([media, *samples] if media else samples)
+        session.commit()
     for s in samples:
         session.refresh(s)
     return Stored(MediaStatus.analysed, samples, media_id)
@@ -322,27 +352,28 @@ def store_pending(
     queued = pending_count(session) < settings.RETRY_QUEUE_MAX
     status = MediaStatus.pending if queued else MediaStatus.unanalysed
     keep_file = queued or modality == Modality.voice or settings.STORE_RAW_FRAMES
-    relative = (
-        write_media(settings.MEDIA_DIR, attempt.id, modality, data, content_type) if keep_file else None
-    )
-    media = _media_row(attempt, question_id, modality, at, data, content_type, relative, status)
-    media.next_try_at = utcnow() + timedelta(seconds=settings.RETRY_BACKOFF_S) if queued else None
-    media.last_error = (reason if queued else f"{reason} The retry queue is full.")[:500]
-    if modality == Modality.voice and relative:
-        _save_recording_answer(session, settings, user, attempt.id, question_id, relative)
-    session.add(media)
-    session.flush()
-    sample = EmotionSample(
-        attempt_id=attempt.id,
-        question_id=question_id,
-        media_id=media.id,
-        modality=modality,
-        captured_at=at,
-        offset_ms=offset_ms(attempt, at),
-        status=SampleStatus.pending if queued else SampleStatus.unanalysed,
-    )
-    session.add(sample)
-    session.commit()
+    with staged_media(settings, attempt.id, modality, data, content_type, keep_file) as file:
+        relative = file.relative if file else None
+        media = _media_row(attempt, question_id, modality, at, data, content_type, relative, status)
+        media.next_try_at = utcnow() + timedelta(seconds=settings.RETRY_BACKOFF_S) if queued else None
+        media.last_error = (reason if queued else f"{reason} The retry queue is full.")[:500]
+        session.add(media)
+        session.flush()
+        sample = EmotionSample(
+            attempt_id=attempt.id,
+            question_id=question_id,
+            media_id=media.id,
+            modality=modality,
+            captured_at=at,
+            offset_ms=offset_ms(attempt, at),
+            status=SampleStatus.pending if queued else SampleStatus.unanalysed,
+        )
+        session.add(sample)
+        session.flush()
+        if modality == Modality.voice and relative:  # commits the rows above with the answer
+            _save_recording_answer(session, settings, user, attempt.id, question_id, relative)
+        session.add_all([media, sample])
+        session.commit()
     session.refresh(sample)
     return Stored(str(status), [sample], media.id, reason)
 
@@ -374,6 +405,7 @@ async def capture(
     """
     limit = settings.MAX_IMAGE_BYTES if modality == Modality.face else settings.MAX_AUDIO_BYTES
     check_size(data, limit, "image" if modality == Modality.face else "recording")
+    check_content_type(content_type)
 
     def check() -> None:
         try:

@@ -162,6 +162,11 @@ def import_csv(session: Session, settings: Settings, content: bytes) -> ImportRe
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInput("The CSV file must be UTF-8 text.") from exc
+    try:  # a first pass finds what the csv module cannot read (e.g. a cell over its field size limit)
+        for _ in csv.reader(io.StringIO(text, newline="")):
+            pass
+    except csv.Error as exc:
+        raise InvalidInput(f"The CSV file cannot be read: {exc}.") from exc
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name.strip().lower() for name in (reader.fieldnames or [])]
     missing = [column for column in ("username", "password") if column not in header]
