@@ -137,6 +137,15 @@ export async function login(username, password) {
   const { data } = await request('POST', '/auth/login', { form, auth: false })
   return data
 }
+/** Revoke `token` on the server; best effort (offline, the browser forgets it all the same). */
+export async function logout(token) {
+  if (!token) return
+  try {
+    await fetch(buildUrl('/auth/logout'), { method: 'POST', headers: { Authorization: `Bearer ${token}` } })
+  } catch {
+    // unreachable: nothing more to do
+  }
+}
 export const getMe = () => get('/users/me')
 export const listUsers = async (query) => asList(await get('/users', query))
 export const createUser = (user) => send('POST', '/users', user)
@@ -158,9 +167,46 @@ export const updateTest = (id, patch) => send('PATCH', `/tests/${id}`, patch)
 /** Start (or resume) an attempt. `camera` tells the server whether frames will be sent. */
 export const startAttempt = (testId, info = {}) => send('POST', `/tests/${testId}/attempts`, info)
 export const getAttempt = (id) => get(`/attempts/${id}`)
-export const saveAnswer = (attemptId, questionId, selectedOption) =>
-  send('PUT', `/attempts/${attemptId}/answers/${questionId}`, { selected_option: selectedOption })
-export const submitAttempt = (id) => send('POST', `/attempts/${id}/submit`)
+
+// Saving an answer is retried while the server is unreachable or its database is down (network error,
+// 502, 503, 504), with growing pauses, until it lands; a newer choice for the same question takes over.
+const RETRY_STATUSES = [0, 502, 503, 504]
+const answerSaves = new Map() // `${attemptId}:${questionId}` -> the latest save { promise, newer }
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+export const retryDelayMs = (tryNumber) => Math.min(1000 * 2 ** tryNumber, 15000)
+export const answerRetry = { wait: sleep } // tests replace `wait`
+
+export function saveAnswer(attemptId, questionId, selectedOption) {
+  const key = `${attemptId}:${questionId}`
+  const entry = { newer: null }
+  const previous = answerSaves.get(key)
+  if (previous) previous.newer = entry
+  answerSaves.set(key, entry)
+  const path = `/attempts/${attemptId}/answers/${questionId}`
+  entry.promise = saveUntilLanded(path, { selected_option: selectedOption }, entry).finally(() => {
+    if (answerSaves.get(key) === entry) answerSaves.delete(key)
+  })
+  return entry.promise
+}
+
+async function saveUntilLanded(path, body, entry) {
+  for (let tryNumber = 0; ; tryNumber++) {
+    if (entry.newer) return entry.newer.promise // resolved when the newer choice is saved
+    try {
+      return await send('PUT', path, body)
+    } catch (err) {
+      if (!(err instanceof ApiError) || !RETRY_STATUSES.includes(err.status)) throw err
+      await answerRetry.wait(retryDelayMs(tryNumber))
+    }
+  }
+}
+
+/** Submitting waits for the attempt's answers still being saved, so none is lost. */
+export async function submitAttempt(id) {
+  const saving = [...answerSaves].filter(([key]) => key.startsWith(`${id}:`)).map(([, e]) => e.promise)
+  await Promise.allSettled(saving)
+  return send('POST', `/attempts/${id}/submit`)
+}
 export const listResults = async (query) => asList(await get('/results', query))
 
 // ---- capture (status codes matter: 200 live, 202 pending, 503 unavailable) ----

@@ -130,3 +130,56 @@ describe('errorMessage', () => {
     expect(api.errorMessage(undefined, 599)).toBe('Unexpected error (599).')
   })
 })
+
+describe('answers survive outages', () => {
+  let calls
+  beforeEach(() => {
+    calls = []
+    api.configureApi({ getToken: () => 'tok', onUnauthorized: () => {} })
+    api.answerRetry.wait = async () => {}
+  })
+  afterEach(() => vi.unstubAllGlobals())
+  const serve = (...responses) =>
+    vi.stubGlobal('fetch', async (url, init) => {
+      calls.push({ url, init })
+      const next = responses.shift()
+      if (next instanceof Error) throw next
+      return next
+    })
+
+  it('retries saving an answer on 503 and network errors until it lands', async () => {
+    serve(
+      respond(503, { detail: 'The server cannot reach its database right now' }),
+      new TypeError('Failed to fetch'),
+      respond(502, {}),
+      respond(200, { question_id: 3, selected_option: 1 }),
+    )
+    const saved = await api.saveAnswer(7, 3, 1)
+    expect(saved.selected_option).toBe(1)
+    expect(calls).toHaveLength(4)
+    expect(calls.every((c) => c.url === '/api/v1/attempts/7/answers/3' && c.init.method === 'PUT')).toBe(true)
+  })
+
+  it('does not retry refusals (4xx)', async () => {
+    serve(respond(409, { detail: 'This attempt has already been submitted.' }))
+    await expect(api.saveAnswer(7, 3, 1)).rejects.toMatchObject({ status: 409 })
+    expect(calls).toHaveLength(1)
+  })
+
+  it('submitting waits for answers still being saved', async () => {
+    serve(respond(503, {}), respond(200, { selected_option: 2 }), respond(200, { id: 7, score: 1 }))
+    const saving = api.saveAnswer(7, 4, 2)
+    const submitted = await api.submitAttempt(7)
+    await saving
+    expect(submitted.score).toBe(1)
+    expect(calls.map((c) => c.init.method)).toEqual(['PUT', 'PUT', 'POST'])
+  })
+
+  it('logout revokes the token on the server', async () => {
+    serve(respond(204))
+    await api.logout('tok-9')
+    expect(calls[0].url).toBe('/api/v1/auth/logout')
+    expect(calls[0].init.method).toBe('POST')
+    expect(calls[0].init.headers.Authorization).toBe('Bearer tok-9')
+  })
+})

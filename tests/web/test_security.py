@@ -17,7 +17,6 @@ from sqlmodel import select
 from tests.conftest import make_test_settings
 from tests.support.api import API, PASSWORD, create_test, login, oral_payload, single_choice_payload
 from tests.support.uvicorn import free_port
-from web_server.core import secret_key
 from web_server.core.config import Settings
 from web_server.main import create_app
 from web_server.models import Answer, CaptureMedia
@@ -86,6 +85,8 @@ def test_without_secret_key_a_random_key_is_generated_kept_0600_and_the_old_key_
 
 
 def test_concurrent_first_starts_share_one_generated_key(tmp_path):
+    from web_server.core import secret_key
+
     path = tmp_path / "data" / "secret_key"
     keys: list[str] = []
     threads = [

@@ -74,9 +74,12 @@ export const useAuth = defineStore('auth', {
         this.router.push({ name: 'login', query: redirect && redirect !== '/' ? { redirect } : {} })
       }
     },
+    /** Forget the token at once and revoke it on the server (best effort: offline, it still ends here). */
     logout() {
+      const token = this.token
       this.clear()
       this.reason = ''
+      return api.logout(token)
     },
     clear() {
       clearTimeout(expiryTimer)
