@@ -26,7 +26,8 @@ def free_port() -> int:
 
 def spawn_uvicorn(app: str, port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen:
     """Start `uvicorn app` on 127.0.0.1:port (environment = ours + `env`), output appended to `log_path`.
-    As scripts/start.sh does, uvicorn ignores proxy headers: the app trusts them only from FORWARDED_ALLOW_IPS."""
+    As scripts/start.sh does, uvicorn ignores proxy headers: the app believes them only from
+    FORWARDED_ALLOW_IPS."""
     with log_path.open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
