@@ -37,7 +37,7 @@ from web_server.models.base import utcnow
 from web_server.models.emotion import CaptureMedia, EmotionSample, MediaStatus, Modality, SampleStatus
 from web_server.models.test import Question, Test, TestKind
 from web_server.models.user import Role, User
-from web_server.services import media_store
+from web_server.services import capture_rules, media_store
 from web_server.services.attempts import get_attempt_for, get_open_attempt_for_student, set_answer_recording
 from web_server.services.errors import (
     DomainError,
@@ -158,7 +158,7 @@ def face_sample(attempt: Attempt, question_id: int, at: datetime, result: dict, 
         confidence=_float(main.get("confidence")) if main else None,
         scores=_scores(main.get("scores")) if main else None,
         faces=len(faces),
-        status=SampleStatus.ok,
+        status=_status(main),
     )
 
 
@@ -181,7 +181,7 @@ def voice_samples(
                 emotion=seg.get("emotion"),
                 confidence=_float(seg.get("confidence")),
                 scores=_scores(seg.get("scores")),
-                status=SampleStatus.ok,
+                status=_status(seg),
                 segment_start_s=start,
                 segment_end_s=max(start, end),
             )
@@ -196,6 +196,11 @@ def samples_from_result(
     if modality == Modality.face:
         return [face_sample(attempt, question_id, at, result, media_id)]
     return voice_samples(attempt, question_id, at, result, media_id)
+
+
+def _status(prediction: dict | None) -> SampleStatus:
+    """`uncertain` when the AI server flagged the prediction as unreliable, else `ok`."""
+    return SampleStatus.uncertain if prediction and prediction.get("uncertain") else SampleStatus.ok
 
 
 def _box_area(box: object) -> float:
@@ -349,7 +354,8 @@ def store_pending(
 ) -> Stored:
     """Keep an upload the AI server could not analyse now; queue it, or mark it unanalysed if the queue
     is full (a recording is kept as the answer in both cases; a frame is dropped when not queued)."""
-    queued = pending_count(session) < settings.RETRY_QUEUE_MAX
+    refusal = capture_rules.queue_refusal(session, settings, attempt.id, modality)
+    queued = refusal is None
     status = MediaStatus.pending if queued else MediaStatus.unanalysed
     keep_file = queued or modality == Modality.voice or settings.STORE_RAW_FRAMES
     with staged_media(settings, attempt.id, modality, data, content_type, keep_file) as file:
@@ -375,7 +381,45 @@ def store_pending(
         session.add_all([media, sample])
         session.commit()
     session.refresh(sample)
-    return Stored(str(status), [sample], media.id, reason)
+    if queued:
+        what = "frame" if modality == Modality.face else "recording (your answer is saved)"
+        message = f"{reason} This {what} is kept and queued: it will be analysed when the AI server answers."
+    elif modality == Modality.face:
+        message = (
+            f"The AI server is not available and {refusal}: this frame was not kept and will not be analysed."
+        )
+    else:
+        message = (
+            f"Your answer is saved, but the AI server is not available and {refusal}: "
+            "this recording will not be analysed for emotion."
+        )
+    return Stored(str(status), [sample], media.id, message)
+
+
+def store_kept(
+    session: Session,
+    settings: Settings,
+    user: User,
+    attempt: Attempt,
+    question_id: int,
+    modality: str,
+    at: datetime,
+    data: bytes,
+    content_type: str,
+    message: str,
+) -> Stored:
+    """A recording kept as the answer and never analysed (no voice-analysis consent, or mode `off`): no
+    samples, never sent to the AI server; the media row (`kept`) lets the retention sweep find the file."""
+    with staged_media(settings, attempt.id, modality, data, content_type) as file:
+        media = _media_row(
+            attempt, question_id, modality, at, data, content_type, file.relative, MediaStatus.kept
+        )
+        session.add(media)
+        session.flush()
+        _save_recording_answer(session, settings, user, attempt.id, question_id, file.relative)
+        session.add(media)
+        session.commit()
+    return Stored("saved", [], media.id, message)
 
 
 # --- the upload flow -----------------------------------------------------------------------------------
@@ -407,15 +451,26 @@ async def capture(
     check_size(data, limit, "image" if modality == Modality.face else "recording")
     check_content_type(content_type)
 
-    def check() -> None:
+    def check() -> str | None:
+        """Ownership, consent and mode (services/capture_rules.py), the frame rate; for a recording, why it
+        is not to be analysed (None: analyse it)."""
         try:
             attempt = open_attempt_for_capture(request_session, attempt_id, user, question_id)
             if modality == Modality.voice:
                 oral_question_check(request_session, attempt)
+                return capture_rules.recording_analysis_refusal(request_session, settings, attempt)
+            capture_rules.check_frame_allowed(request_session, settings, attempt)
+            capture_rules.claim_frame_slot(request_session, settings, attempt.id)
+            return None
         finally:
             request_session.close()
 
-    await to_thread.run_sync(check)
+    not_analysed = await to_thread.run_sync(check)
+    if not_analysed is not None:  # kept as the answer, never sent to the AI server
+        return await to_thread.run_sync(
+            _in_session, sessions, store_kept, settings, user, attempt_id, question_id, modality, at, data,
+            content_type, not_analysed,
+        )  # fmt: skip
     try:
         if modality == Modality.face:
             result = await ai.face(data, filename or "frame.jpg", content_type or "image/jpeg")
@@ -435,6 +490,11 @@ async def capture(
     )  # fmt: skip
 
 
+def modality_of(store_args: tuple) -> str:
+    """The modality among a store function's arguments after `question_id` (modality, at, data, ...)."""
+    return store_args[0]
+
+
 def _in_session(
     sessions: SessionFactory, fn, settings: Settings, user: User, attempt_id: int, question_id: int, *args
 ) -> Stored:
@@ -442,6 +502,14 @@ def _in_session(
     the student submitted during its analysis; a recording must still be accepted as an answer (409)."""
     with sessions() as session:
         attempt = get_attempt_for(session, user, attempt_id)
+        if fn is not store_kept:  # consent may have been withdrawn while the AI server worked
+            session.refresh(attempt, with_for_update=True)
+            if modality_of(args) == Modality.face:
+                capture_rules.check_frame_allowed(session, settings, attempt)
+            else:
+                refusal = capture_rules.recording_analysis_refusal(session, settings, attempt)
+                if refusal is not None:
+                    fn, args = store_kept, (*args[:-1], refusal)
         stored = fn(session, settings, user, attempt, question_id, *args)
         session.expunge_all()
         return stored
