@@ -356,3 +356,27 @@ def test_single_choice_answers_still_save(client, people):
         json={"selected_option": 1},
     )
     assert saved.status_code == 200, saved.text
+
+
+def test_an_analysed_recording_is_stored_owner_only_with_its_samples(
+    client, app, people, settings, db_session
+):
+    async def voice(*_args, **_kwargs):
+        segment = {
+            "start_s": 0.0,
+            "end_s": 2.0,
+            "emotion": "happy",
+            "confidence": 0.9,
+            "scores": {"happy": 0.9},
+        }
+        return {"segments": [segment]}
+
+    app.state.ai_client.voice = voice
+    attempt_id, question_id = _oral_attempt(client, people)
+    stored = _audio(client, people, attempt_id, question_id)
+    assert stored.status_code == 200 and stored.json()["status"] == "analysed", stored.text
+    (file,) = _media_files(settings)
+    assert stat.S_IMODE(file.stat().st_mode) == 0o600 and stat.S_IMODE(file.parent.stat().st_mode) == 0o700
+    media = db_session.exec(select(CaptureMedia)).one()
+    answer = db_session.exec(select(Answer)).one()
+    assert settings.MEDIA_DIR / media.path == file and answer.recording_path == media.path
