@@ -167,6 +167,8 @@ export const updateTest = (id, patch) => send('PATCH', `/tests/${id}`, patch)
 /** Start (or resume) an attempt. `camera` tells the server whether frames will be sent. */
 export const startAttempt = (testId, info = {}) => send('POST', `/tests/${testId}/attempts`, info)
 export const getAttempt = (id) => get(`/attempts/${id}`)
+/** Give, change or withdraw consent for an attempt (`{camera, microphone}`; withdrawing deletes data). */
+export const changeConsent = (attemptId, consent) => send('PUT', `/attempts/${attemptId}/consent`, consent)
 
 // Saving an answer is retried while the server is unreachable or its database is down (network error,
 // 502, 503, 504), with growing pauses, until it lands; a newer choice for the same question takes over.
@@ -255,6 +257,24 @@ export async function downloadReportCsv(testId) {
   const match = /filename="?([^";]+)"?/i.exec(cd)
   return { blob: data, filename: match ? match[1] : `test-${testId}-report.csv` }
 }
+// ---- privacy: analysis settings, data export, audit log ----
+/** The deployment's emotion analysis mode, group size and retention (GET /config). */
+export const getConfig = () => get('/config')
+async function downloadZip(path, fallback) {
+  const { data, response } = await request('GET', path, { blob: true })
+  const match = /filename="?([^";]+)"?/i.exec(response.headers.get('Content-Disposition') || '')
+  return { blob: data, filename: match ? match[1] : fallback }
+}
+export const exportMyData = () => downloadZip('/users/me/export', 'fasel-export.zip')
+export const exportUserData = (userId) => downloadZip(`/users/${userId}/export`, `fasel-export-${userId}.zip`)
+/** Who viewed or exported emotion data: admins all (`student_id` filter), others their own. */
+export async function listAudit(query, { mine = false } = {}) {
+  const { data, response } = await request('GET', mine ? '/users/me/audit' : '/audit', { query })
+  const rows = asList(data)
+  const total = Number.parseInt(response.headers.get('X-Total-Count') ?? '', 10)
+  return { rows, total: Number.isNaN(total) ? rows.length : total }
+}
+
 export async function changeMyPassword(currentPassword, newPassword) {
   await request('POST', '/users/me/password', {
     json: { current_password: currentPassword, new_password: newPassword },

@@ -46,6 +46,7 @@ const routes = [
     component: () => import('./views/ClassReportView.vue'),
     meta: { roles: STAFF, title: 'Class reports' },
   },
+  { path: '/privacy', name: 'privacy', component: () => import('./views/PrivacyView.vue'), meta: { roles: ALL, title: 'Privacy' } },
   { path: '/users', name: 'users', component: () => import('./views/UsersView.vue'), meta: { roles: ['admin'], title: 'Users' } },
   { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { public: true } },
 ]

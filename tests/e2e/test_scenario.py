@@ -109,7 +109,10 @@ def start_test(page: Page, title: str, folder: Path, shot_name: str | None = Non
     card = page.locator(".v-card", has_text=title)
     card.get_by_role("link", name=re.compile("Start|Continue")).click()
     expect(page.get_by_role("heading", name="Before you start")).to_be_visible()
-    page.locator('[data-testid="consent-checkbox"] input').check()
+    page.locator('[data-testid="consent-checkbox"] input').check()  # webcam analysis
+    voice = page.locator('[data-testid="consent-voice"] input')  # voice analysis (oral tests)
+    if voice.count():
+        voice.check()
     page.get_by_test_id("allow-media").click()
     expect(page.get_by_test_id("camera-state")).to_contain_text("on")
     if shot_name:

@@ -22,9 +22,21 @@ export const ANALYSIS = {
     help: 'Analysis is unavailable right now. You can still finish the test normally.',
   },
   off: { label: 'Emotion analysis: camera off', color: 'grey', help: 'No camera is used for this test.' },
+  saved: {
+    label: 'Answer saved, not analysed',
+    color: 'grey',
+    help: 'Your recording is kept as your answer and is not analysed for emotion.',
+  },
+  paused: {
+    label: 'Emotion analysis: too many frames',
+    color: 'info',
+    help: 'Frames were sent too fast; the next one will be analysed. Carry on.',
+  },
 }
 
 export function analysisFromStatus(status, body = null) {
+  if (status === 200 && body?.status === 'saved') return 'saved' // kept as the answer, never analysed
+  if (status === 429) return 'paused'
   if (status === 200 || status === 201) return 'live'
   if (status === 202) return body?.status === 'unanalysed' ? 'unanalysed' : 'pending'
   if (status === 0 || status === 502 || status === 503 || status === 504) return 'unavailable'

@@ -6,6 +6,7 @@ import {
   mdiFileChartOutline,
   mdiFormatListChecks,
   mdiHome,
+  mdiShieldAccount,
 } from '@mdi/js'
 
 /** Navigation entries (also the home cards), filtered by role. */
@@ -45,6 +46,17 @@ export const NAV_ITEMS = [
     icon: mdiFileChartOutline,
     roles: ['teacher', 'admin'],
     text: { default: 'Emotions per question across the class, with CSV export.' },
+  },
+  {
+    name: 'privacy',
+    title: 'Privacy',
+    icon: mdiShieldAccount,
+    roles: ['student', 'teacher', 'admin'],
+    text: {
+      student: 'Who sees your emotions, who looked at them, and a download of all your data.',
+      admin: "The audit log of views of students' emotions, and data exports.",
+      default: 'What is analysed and who sees it; a download of your data.',
+    },
   },
   {
     name: 'users',

@@ -53,7 +53,9 @@ export function recorderReducer(state, event) {
         phase: 'uploaded',
         analysis: event.analysis ?? null,
         message:
-          event.analysis === 'live'
+          event.analysis === 'saved'
+            ? 'Answer saved. It is not analysed for emotion.'
+            : event.analysis === 'live'
             ? 'Answer saved and analysed.'
             : event.analysis === 'unanalysed'
               ? 'Answer saved. Emotion analysis is unavailable for this recording.'

@@ -17,6 +17,15 @@ export function mediaErrorMessage(err) {
   return 'The camera or microphone could not be started.'
 }
 
+/** The getUserMedia constraints to try, most wanted first. */
+export function mediaAttempts(wantVideo, wantAudio, video = true) {
+  const attempts = []
+  if (wantVideo && wantAudio) attempts.push({ video, audio: true })
+  if (wantVideo) attempts.push({ video, audio: false })
+  if (wantAudio) attempts.push({ video: false, audio: true })
+  return attempts
+}
+
 /** Webcam + microphone stream shared by the consent page and the test page. */
 export const useMedia = defineStore('media', {
   state: () => ({
@@ -30,10 +39,14 @@ export const useMedia = defineStore('media', {
     hasAudio: (s) => !!s.stream && s.stream.getAudioTracks().some((t) => t.readyState === 'live'),
   },
   actions: {
-    /** Ask for camera and microphone; fall back to one of them when the other is missing. */
-    async request() {
+    /**
+     * Ask for what is wanted (`video`: the camera, `audio`: the microphone) and fall back to less: the camera
+     * alone when there is no microphone, the microphone alone when the camera is refused or missing (an oral
+     * test stays answerable). `video: false` never switches the camera on.
+     */
+    async request({ video: wantVideo = true, audio: wantAudio = true } = {}) {
       this.error = ''
-      if (this.hasVideo && this.hasAudio) return this.stream
+      if ((!wantVideo || this.hasVideo) && (!wantAudio || this.hasAudio) && this.stream) return this.stream
       if (!navigator.mediaDevices?.getUserMedia) {
         this.camera = this.microphone = 'unavailable'
         this.error = mediaErrorMessage(null)
@@ -41,28 +54,46 @@ export const useMedia = defineStore('media', {
       }
       this.stop()
       const video = { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: 'user' }
-      const attempts = [
-        { video, audio: true },
-        { video, audio: false },
-        { video: false, audio: true },
-      ]
+      const attempts = mediaAttempts(wantVideo, wantAudio, video)
       let firstError = null
+      let cameraRefused = false
       for (const constraints of attempts) {
+        if (constraints.video && cameraRefused) continue // refused once: do not ask again for the camera
         try {
           const stream = await navigator.mediaDevices.getUserMedia(constraints)
           this.stream = markRaw(stream)
-          this.camera = stream.getVideoTracks().length ? 'granted' : firstError ? this.denial(firstError) : 'unavailable'
-          this.microphone = stream.getAudioTracks().length ? 'granted' : 'unavailable'
+          this.camera = stream.getVideoTracks().length
+            ? 'granted'
+            : !wantVideo
+              ? 'unknown'
+              : firstError
+                ? this.denial(firstError)
+                : 'unavailable'
+          this.microphone = stream.getAudioTracks().length ? 'granted' : wantAudio ? 'unavailable' : 'unknown'
           if (firstError) this.error = mediaErrorMessage(firstError)
           return stream
         } catch (err) {
           firstError = firstError || err
-          if (err?.name === 'NotAllowedError') break
+          if (constraints.video && (err?.name === 'NotAllowedError' || err?.name === 'SecurityError')) {
+            cameraRefused = true
+          } else if (err?.name === 'NotAllowedError' && !constraints.video) {
+            break // the microphone itself was refused
+          }
         }
       }
-      this.camera = this.microphone = this.denial(firstError)
+      this.camera = wantVideo ? this.denial(firstError) : 'unknown'
+      this.microphone = wantAudio ? this.denial(firstError) : 'unknown'
       this.error = mediaErrorMessage(firstError)
       return null
+    },
+    /** Switch the camera off and keep the microphone (consent withdrawn, or "start without camera"). */
+    stopVideo() {
+      if (!this.stream) return
+      this.stream.getVideoTracks().forEach((t) => {
+        t.stop()
+        this.stream.removeTrack(t)
+      })
+      this.camera = 'unknown'
     },
     denial(err) {
       return err?.name === 'NotAllowedError' || err?.name === 'SecurityError' ? 'denied' : 'unavailable'
