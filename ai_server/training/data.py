@@ -1,4 +1,5 @@
-"""FER2013 loading for training and evaluation: preprocessed arrays cached under /tmp (not in the repo)."""
+"""FER2013 and RAF-DB loading for training and evaluation, and the fixed hold-out splits: preprocessed arrays
+cached under /tmp (not in the repo)."""
 
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from ai_server.vision.preprocess import FACE_SIZE, preprocess_face
 LABELS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "fer2013"
 CACHE_DIR = Path("/tmp/fasel-fer-cache")
+SEED = 1234
+HOLDOUT_FRACTION = 0.1  # of FER2013 Training
 
 
 def load_split(split: str, data_dir: Path = DEFAULT_DATA, raw: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -57,11 +60,42 @@ def load_rafdb(equalised: bool, data_dir: Path = DEFAULT_RAFDB) -> tuple[np.ndar
     return x, y
 
 
-def rafdb_holdout_mask(y: np.ndarray, seed: int = 4321) -> np.ndarray:
-    """A fixed, stratified 15% of RAF-DB train kept out of training, for selection next to ``val``."""
+def stratified_mask(y: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """A fixed, stratified ``fraction`` of the samples (per class), as a boolean mask."""
     rng = np.random.default_rng(seed)
     hold = np.zeros(len(y), dtype=bool)
     for c in range(len(LABELS)):
         idx = np.flatnonzero(y == c)
-        hold[rng.choice(idx, size=round(len(idx) * RAFDB_HOLDOUT_FRACTION), replace=False)] = True
+        hold[rng.choice(idx, size=round(len(idx) * fraction), replace=False)] = True
     return hold
+
+
+def holdout_mask(y: np.ndarray, seed: int = SEED) -> np.ndarray:
+    """A fixed, stratified 10% of FER2013 ``train`` that no member is trained on."""
+    return stratified_mask(y, HOLDOUT_FRACTION, seed)
+
+
+def rafdb_holdout_mask(y: np.ndarray, seed: int = 4321) -> np.ndarray:
+    """A fixed, stratified 15% of RAF-DB train kept out of training, for selection next to ``val``."""
+    return stratified_mask(y, RAFDB_HOLDOUT_FRACTION, seed)
+
+
+def scaled(x_raw: np.ndarray) -> np.ndarray:
+    """Raw 48x48 uint8 faces -> unequalised input in [-1, 1], as ``preprocess_face(..., equalise=False)``."""
+    return (x_raw.astype(np.float32) / 127.5 - 1.0)[..., None]
+
+
+def split_train(equalised: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return (x_train, y_train, x_holdout, y_holdout), preprocessed (equalised or not)."""
+    x, y = load_split("train") if equalised else load_split("train", raw=True)
+    if not equalised:
+        x = scaled(x)
+    hold = holdout_mask(y)
+    return x[~hold], y[~hold], x[hold], y[hold]
+
+
+def load_val(equalised: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    if equalised:
+        return load_split("val")
+    x, y = load_split("val", raw=True)
+    return scaled(x), y

