@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     detect_min_face_fraction: float = 0.15
     detect_scale_factor: float = 1.08
     detect_min_neighbors: int = 3
+    detect_verify: bool = True
+    detect_verify_min_neighbors: int = 6
     face_margin: float = 0.05
 
 

@@ -53,6 +53,8 @@ def _prepare(data: bytes, detect: bool, size: int, equalise: bool) -> tuple[list
         s.detect_scale_factor,
         s.detect_min_neighbors,
         s.face_margin,
+        s.detect_verify,
+        s.detect_verify_min_neighbors,
     )
     boxes, crops = find_face_crops(image, detect, params, scale=reduction)
     batch = (

@@ -1,4 +1,18 @@
-"""Haar cascade face detection tuned for webcam frames, and face cropping with a margin."""
+"""Haar cascade face detection tuned for webcam frames, and face cropping with a margin.
+
+On cluttered backgrounds (bookshelves, posters, patterned walls) the frontal cascade fires on texture: a frame
+with one student reads as "several people", and the false box may even be the largest. With
+``DetectParams.verify`` (the default) every box that matters is checked by a second, independently trained
+cascade (``frontalface_alt2``) on a normalised crop around it:
+
+- one box with at least ``min_neighbors`` neighbours: returned as is (the common case, no extra cost);
+- several: the ones that pass verification are kept, largest first; when none passes, the largest alone;
+- none: the weaker candidates (2..min_neighbors neighbours, found by the same cascade pass) are tried largest
+  first and the first one that passes is returned (a face Haar almost missed on a busy background).
+
+A box passes when ``frontalface_alt2`` finds the same face (IoU >= 0.4) and, unless the default cascade's own
+support is strong (at least ``verify_min_neighbors`` neighbours), ``frontalface_alt`` does too.
+"""
 
 import threading
 from dataclasses import dataclass
@@ -9,17 +23,25 @@ import numpy as np
 from ai_server.vision.preprocess import to_grey
 
 CASCADE_PATH = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+VERIFY_PATH = cv2.data.haarcascades + "haarcascade_frontalface_alt2.xml"
+VERIFY2_PATH = cv2.data.haarcascades + "haarcascade_frontalface_alt.xml"
+VERIFY_SIZE = 48  # a candidate is verified on a crop rescaled so the face is this many pixels wide
+VERIFY_GROW = 0.3  # context around the candidate in the verification crop, as a fraction of its size
+VERIFY_IOU = 0.4
 _local = threading.local()
 
 
-def _cascade() -> cv2.CascadeClassifier:
-    """One classifier per thread (CascadeClassifier is not safe to share between threads)."""
-    cascade = getattr(_local, "cascade", None)
+def _cascade(path: str = CASCADE_PATH) -> cv2.CascadeClassifier:
+    """One classifier per thread and file (CascadeClassifier is not safe to share between threads)."""
+    cascades = getattr(_local, "cascades", None)
+    if cascades is None:
+        cascades = _local.cascades = {}
+    cascade = cascades.get(path)
     if cascade is None:
-        cascade = cv2.CascadeClassifier(CASCADE_PATH)
+        cascade = cv2.CascadeClassifier(path)
         if cascade.empty():
-            raise RuntimeError(f"cannot load the Haar cascade {CASCADE_PATH}")
-        _local.cascade = cascade
+            raise RuntimeError(f"cannot load the Haar cascade {path}")
+        cascades[path] = cascade
     return cascade
 
 
@@ -41,6 +63,38 @@ class DetectParams:
     scale_factor: float = 1.08
     min_neighbors: int = 3
     margin: float = 0.05
+    verify: bool = True
+    verify_min_neighbors: int = 6
+
+
+def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def confirms(grey: np.ndarray, box: Box, path: str = VERIFY_PATH) -> bool:
+    """True when the cascade at ``path`` finds a face at ``box`` (IoU >= 0.4) in a crop around it, rescaled
+    so the box is ``VERIFY_SIZE`` pixels wide, searched at 0.7-1.4 times that size only (small fixed cost)."""
+    g = round(box.w * VERIFY_GROW)
+    x0, y0 = max(0, box.x - g), max(0, box.y - g)
+    x1, y1 = min(grey.shape[1], box.x + box.w + g), min(grey.shape[0], box.y + box.h + g)
+    k = VERIFY_SIZE / box.w
+    size = (max(1, round((x1 - x0) * k)), max(1, round((y1 - y0) * k)))
+    crop = cv2.resize(grey[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
+    lo, hi = round(VERIFY_SIZE * 0.7), round(VERIFY_SIZE * 1.4)
+    found = _cascade(path).detectMultiScale(crop, 1.05, 3, minSize=(lo, lo), maxSize=(hi, hi))
+    target = (round((box.x - x0) * k), round((box.y - y0) * k), VERIFY_SIZE, round(box.h * k))
+    return any(_iou(tuple(int(v) for v in f), target) >= VERIFY_IOU for f in found)
+
+
+def verified(grey: np.ndarray, box: Box, neighbours: int, params: DetectParams) -> bool:
+    """The second opinion on a candidate: ``frontalface_alt2`` agrees, and so does ``frontalface_alt`` unless
+    the default cascade's support is strong (``params.verify_min_neighbors`` neighbours or more)."""
+    if not confirms(grey, box, VERIFY_PATH):
+        return False
+    return neighbours >= params.verify_min_neighbors or confirms(grey, box, VERIFY2_PATH)
 
 
 def detect_faces(grey: np.ndarray, params: DetectParams) -> list[Box]:
@@ -57,14 +111,35 @@ def detect_faces(grey: np.ndarray, params: DetectParams) -> list[Box]:
     min_side = max(20, int(min(small.shape[:2]) * params.min_face_fraction))
     if min(small.shape[:2]) < min_side:
         return []
-    found = _cascade().detectMultiScale(
-        small,
-        scaleFactor=params.scale_factor,
-        minNeighbors=params.min_neighbors,
-        minSize=(min_side, min_side),
+    if not params.verify:
+        found = _cascade().detectMultiScale(
+            small,
+            scaleFactor=params.scale_factor,
+            minNeighbors=params.min_neighbors,
+            minSize=(min_side, min_side),
+        )
+        boxes = [Box(*(round(v / scale) for v in (x, y, bw, bh))) for (x, y, bw, bh) in found]
+        return sorted(boxes, key=lambda b: b.w * b.h, reverse=True)
+    # one cascade pass that also keeps the weak clusters (>= 2 hits); n > min_neighbors is exactly what
+    # detectMultiScale(minNeighbors=min_neighbors) returns
+    found, counts = _cascade().detectMultiScale2(
+        small, scaleFactor=params.scale_factor, minNeighbors=1, minSize=(min_side, min_side)
     )
-    boxes = [Box(*(round(v / scale) for v in (x, y, bw, bh))) for (x, y, bw, bh) in found]
-    return sorted(boxes, key=lambda b: b.w * b.h, reverse=True)
+    candidates = sorted(
+        ((Box(*(round(v / scale) for v in box)), int(n)) for box, n in zip(found, counts, strict=True)),
+        key=lambda c: c[0].w * c[0].h,
+        reverse=True,
+    )
+    strong = [c for c in candidates if c[1] > params.min_neighbors]
+    if len(strong) == 1:
+        return [strong[0][0]]
+    if strong:
+        kept = [box for box, n in strong if verified(grey, box, n, params)]
+        return kept or [strong[0][0]]
+    for box, _ in candidates:  # rescue: a face the default cascade only weakly supports
+        if confirms(grey, box, VERIFY_PATH):
+            return [box]
+    return []
 
 
 def crop_face(grey: np.ndarray, box: Box, margin: float = 0.1) -> np.ndarray:
