@@ -69,8 +69,8 @@ def test_ai_down_queue_then_unanalysed_and_nothing_lost(client, people, frame, s
 
     charts = client.get(f"{API}/attempts/{aid}/charts", headers=people.teacher).json()
     assert charts["missing"] == {
-        "face": {"pending": 2, "unanalysed": 1},
-        "voice": {"pending": 0, "unanalysed": 1},
+        "face": {"pending": 2, "unanalysed": 1, "uncertain": 0},
+        "voice": {"pending": 0, "unanalysed": 1, "uncertain": 0},
     }
     assert len(_media_files(client, "*.jpg")) == 2  # the queued frames wait on disk
 
@@ -79,10 +79,10 @@ def test_ai_down_queue_then_unanalysed_and_nothing_lost(client, people, frame, s
 
     def all_given_up():
         c = client.get(f"{API}/attempts/{aid}/charts", headers=people.teacher).json()
-        return c["missing"]["face"] == {"pending": 0, "unanalysed": 3} and c
+        return c["missing"]["face"] == {"pending": 0, "unanalysed": 3, "uncertain": 0} and c
 
     charts = wait_for(all_given_up, timeout=30)
-    assert charts["missing"]["voice"] == {"pending": 0, "unanalysed": 1}
+    assert charts["missing"]["voice"] == {"pending": 0, "unanalysed": 1, "uncertain": 0}
     timeline = client.get(f"{API}/attempts/{aid}/emotions", headers=people.student).json()
     assert [(s["modality"], s["status"], s["question_id"]) for s in timeline] == [
         ("face", "unanalysed", q1),

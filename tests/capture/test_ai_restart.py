@@ -62,8 +62,8 @@ def test_ai_server_stopped_mid_attempt_then_back(client, people, ai_server, fram
         )
     charts = client.get(f"{API}/attempts/{aid}/charts", headers=people.teacher).json()
     assert charts["missing"] == {
-        "face": {"pending": 0, "unanalysed": 0},
-        "voice": {"pending": 0, "unanalysed": 0},
+        "face": {"pending": 0, "unanalysed": 0, "uncertain": 0},
+        "voice": {"pending": 0, "unanalysed": 0, "uncertain": 0},
     }
     media = Path(client.app.state.settings.MEDIA_DIR)
     assert list(media.rglob("*.jpg")) == []  # the queued frame went once analysed

@@ -75,8 +75,8 @@ def test_frames_become_face_samples_with_times_and_questions(client, people, hap
     assert per_q[q1]["total"] == 2 and per_q[q2]["total"] == 0 and len(per_q) == 3
     assert sum(sum(p["counts"].values()) for p in per_q.values()) == 2
     assert charts["missing"] == {
-        "face": {"pending": 0, "unanalysed": 0},
-        "voice": {"pending": 0, "unanalysed": 0},
+        "face": {"pending": 0, "unanalysed": 0, "uncertain": 0},
+        "voice": {"pending": 0, "unanalysed": 0, "uncertain": 0},
     }
     assert [f["sources"] for f in charts["fused"]] == [["face"], ["face"]]
     assert charts["fused"][0]["emotion"] == timeline[0]["emotion"]
