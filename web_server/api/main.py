@@ -2,7 +2,18 @@
 
 from fastapi import APIRouter
 
-from web_server.api.routes import attempts, auth, capture, charts, health, privacy, tests, users
+from web_server.api.routes import (
+    attempts,
+    auth,
+    capture,
+    charts,
+    grading,
+    health,
+    overview,
+    privacy,
+    tests,
+    users,
+)
 
 api_router = APIRouter()
 api_router.include_router(health.router)
@@ -13,3 +24,5 @@ api_router.include_router(tests.router)
 api_router.include_router(attempts.router)
 api_router.include_router(capture.router)
 api_router.include_router(charts.router)
+api_router.include_router(grading.router)
+api_router.include_router(overview.router)

@@ -5,7 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel
 
-from web_server.models.base import UTCDateTime, utcnow
+from web_server.models.base import SafeStr, UTCDateTime, utcnow
 from web_server.models.test import TestKind
 
 
@@ -49,6 +49,11 @@ class Answer(SQLModel, table=True):
     question_id: int = Field(foreign_key="questions.id", ondelete="CASCADE", index=True)
     selected_option: int | None = None
     recording_path: str | None = Field(default=None, sa_type=sa.String(500))  # relative to MEDIA_DIR
+    # an oral answer's grade (teachers, admins): null until graded
+    points: int | None = None
+    comment: str | None = Field(default=None, sa_type=sa.Text)
+    graded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    graded_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -98,10 +103,24 @@ class AnswerSave(SQLModel):
 
 
 class AnswerRead(SQLModel):
+    """`correct`: single choice only, for staff always, for the student once submitted and only when the
+    test shows it (`show_correct`). `points`/`comment`: the oral grade (null until graded)."""
+
     question_id: int
     selected_option: int | None
     has_recording: bool
     updated_at: datetime
+    correct: bool | None = None
+    points: int | None = None
+    comment: str | None = None
+    graded_at: datetime | None = None
+
+
+class GradeSave(SQLModel):
+    """`PUT /attempts/{id}/answers/{question_id}/grade`: points from 0 to the question's max_points."""
+
+    points: int = Field(ge=0)
+    comment: SafeStr | None = Field(default=None, max_length=4000)
 
 
 class AttemptRead(SQLModel):
@@ -115,6 +134,8 @@ class AttemptRead(SQLModel):
     camera: bool | None
     microphone: bool | None
     emotion_analysis: str = "individual"  # the effective mode: who may see this attempt's emotions
+    # submitted, but some recorded oral answers are not graded yet (score stays null until they are)
+    awaiting_grading: bool = False
     answers: list[AnswerRead]
 
 
@@ -135,3 +156,4 @@ class ResultRead(SQLModel):
     max_score: int | None
     camera: bool | None
     microphone: bool | None
+    awaiting_grading: bool = False

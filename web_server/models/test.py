@@ -46,6 +46,8 @@ class Test(SQLModel, table=True):
     published: bool = False
     # lowers the deployment's EMOTION_ANALYSIS for this test (off/self/aggregate); null: the deployment's
     emotion_analysis: str | None = Field(default=None, max_length=16)
+    # students see which of their answers were right after submitting (the teacher chooses)
+    show_correct: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -70,6 +72,7 @@ class Question(SQLModel, table=True):
     prompt: str = Field(sa_type=sa.Text)
     options: list[str] | None = Field(default=None, sa_type=sa.JSON)
     correct_option: int | None = None
+    max_points: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
     test: "Test" = Relationship(back_populates="questions")
 
@@ -77,14 +80,19 @@ class Question(SQLModel, table=True):
 # --- API shapes ------------------------------------------------------------------------------------
 
 
+MAX_POINTS = 100
+
+
 class QuestionCreate(SQLModel):
-    """Single choice: 2+ non-empty `options` and `correct_option` (0-based index). Oral: only `prompt`."""
+    """Single choice: 2+ non-empty `options` and `correct_option` (0-based index). Oral: only `prompt`.
+    `max_points`: what a correct (single choice) or fully graded (oral) answer is worth."""
 
     prompt: SafeStr = Field(min_length=1, max_length=4000)
     options: list[Annotated[SafeStr, StringConstraints(max_length=1000)]] | None = Field(
         default=None, max_length=MAX_OPTIONS
     )
     correct_option: int | None = Field(default=None, ge=0)
+    max_points: int = Field(default=1, ge=1, le=MAX_POINTS)
 
 
 class TestCreate(SQLModel):
@@ -94,6 +102,7 @@ class TestCreate(SQLModel):
     kind: TestKind
     published: bool = False
     emotion_analysis: EmotionMode | None = None
+    show_correct: bool = False
     questions: list[QuestionCreate] = Field(default_factory=list, max_length=MAX_QUESTIONS)
 
 
@@ -106,6 +115,7 @@ class TestUpdate(SQLModel):
     kind: TestKind | None = None
     published: bool | None = None
     emotion_analysis: EmotionMode | None = None  # send null to follow the deployment's mode again
+    show_correct: bool | None = None
     questions: list[QuestionCreate] | None = Field(default=None, max_length=MAX_QUESTIONS)
 
 
@@ -117,6 +127,7 @@ class QuestionRead(SQLModel):
     prompt: str
     options: list[str] | None
     correct_option: int | None = None
+    max_points: int = 1
 
 
 class MyAttempt(SQLModel):
@@ -137,5 +148,6 @@ class TestRead(SQLModel):
     created_by_id: int | None
     emotion_analysis: EmotionMode | None = None  # the test's own setting (null: the deployment's)
     effective_emotion_analysis: EmotionMode = EmotionMode.individual  # what applies to new attempts
+    show_correct: bool = False  # students see which answers were right after submitting
     questions: list[QuestionRead]
     my_attempt: MyAttempt | None = None

@@ -2,8 +2,8 @@
 
 A student has at most one attempt per test. Starting again returns the open attempt; after submission
 starting again is refused (409). Each answer save is stored at once and is idempotent. Submitting scores
-single-choice tests (one point per correct answer; max_score = number of questions); oral tests have no
-automatic score (score and max_score stay null). Submitting twice returns the first result.
+the attempt (services/grading.py): single-choice answers at once, recorded oral answers once a teacher has
+graded them (score null until then, "awaiting grading"). Submitting twice returns the first result.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from sqlmodel import Session, col, select
 from web_server.core.config import Settings
 from web_server.models.attempt import Answer, AnswerRead, Attempt, AttemptRead, AttemptStart, ResultRead
 from web_server.models.base import is_valid_id, utcnow
-from web_server.models.test import Question, Test, TestKind
+from web_server.models.test import Question, Test
 from web_server.models.user import Role, User
 from web_server.services import consent as consent_service
-from web_server.services import modes
+from web_server.services import grading, modes
 from web_server.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from web_server.services.tests import get_test_for
 
@@ -181,19 +181,7 @@ def submit_attempt(session: Session, student: User, attempt_id: int) -> Attempt:
         raise Forbidden("Only the student taking the test can submit it.")
     attempt = get_attempt_for(session, student, attempt_id)
     if attempt.submitted_at is None and _claim_open(session, attempt.id, submitted_at=utcnow()):
-        test = session.get(Test, attempt.test_id)
-        if test.kind == TestKind.single_choice:
-            chosen = dict(
-                session.exec(
-                    select(Answer.question_id, Answer.selected_option).where(Answer.attempt_id == attempt.id)
-                ).all()
-            )
-            score = sum(1 for q in test.questions if chosen.get(q.id) == q.correct_option)
-            session.connection().execute(
-                update(Attempt)
-                .where(col(Attempt.id) == attempt.id)
-                .values(score=score, max_score=len(test.questions))
-            )
+        grading.rescore(session, attempt)
         session.commit()
     else:  # submitted already (maybe a moment ago by a concurrent request): the first result stands
         session.rollback()
@@ -201,13 +189,28 @@ def submit_attempt(session: Session, student: User, attempt_id: int) -> Attempt:
     return attempt
 
 
-def answer_read(answer: Answer) -> AnswerRead:
+def answer_read(answer: Answer, key: dict[int, int | None] | None = None) -> AnswerRead:
+    """`key`: the correct option of each single-choice question whose correctness may be shown."""
+    key = key or {}
     return AnswerRead(
         question_id=answer.question_id,
         selected_option=answer.selected_option,
         has_recording=answer.recording_path is not None,
         updated_at=answer.updated_at,
+        correct=(answer.selected_option == key[answer.question_id]) if answer.question_id in key else None,
+        points=answer.points,
+        comment=answer.comment,
+        graded_at=answer.graded_at,
     )
+
+
+def answer_key(session: Session, user: User, attempt: Attempt) -> dict[int, int | None]:
+    """The correct options `user` may compare this attempt's answers with: staff always; the student once
+    submitted and only when the test shows them (`show_correct`)."""
+    test = session.get(Test, attempt.test_id)
+    if user.role == Role.student and not (attempt.submitted_at is not None and test.show_correct):
+        return {}
+    return {q.id: q.correct_option for q in test.questions if q.options is not None}
 
 
 def effective_modes(session: Session, settings: Settings, attempts: list[Attempt]) -> dict[int, str]:
@@ -224,8 +227,11 @@ def effective_modes(session: Session, settings: Settings, attempts: list[Attempt
     }
 
 
-def to_read(attempt: Attempt, mode: str | None = None) -> AttemptRead:
-    """`mode`: the effective emotion analysis mode (`effective_modes`); None: the attempt's own."""
+def to_read(
+    attempt: Attempt, mode: str | None = None, key: dict[int, int | None] | None = None
+) -> AttemptRead:
+    """`mode`: the effective emotion analysis mode (`effective_modes`); None: the attempt's own.
+    `key`: see `answer_key` (None: correctness not shown)."""
     return AttemptRead(
         id=attempt.id,
         test_id=attempt.test_id,
@@ -237,7 +243,8 @@ def to_read(attempt: Attempt, mode: str | None = None) -> AttemptRead:
         camera=attempt.camera,
         microphone=attempt.microphone,
         emotion_analysis=mode or attempt.emotion_analysis or "individual",
-        answers=[answer_read(a) for a in attempt.answers],
+        awaiting_grading=grading.is_awaiting_grading(attempt),
+        answers=[answer_read(a, key) for a in attempt.answers],
     )
 
 
@@ -302,6 +309,7 @@ def list_results(
             max_score=attempt.max_score,
             camera=attempt.camera,
             microphone=attempt.microphone,
+            awaiting_grading=grading.is_awaiting_grading(attempt),
         )
         for attempt, test, student in session.exec(query).all()
     ]

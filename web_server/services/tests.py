@@ -1,8 +1,9 @@
 """Tests (quizzes): create, list, read, edit, publish, delete.
 
-Editing rules: title, topic and `published` can always change. `kind` and `questions` (which replaces all
-questions) are refused with 409 once any student has started the test, because answers and scores refer
-to the questions; create a new test instead. A test must have at least one question to be published.
+Editing rules: title, topic, `published` and `show_correct` can always change. `kind` and `questions`
+(which replaces all questions) are refused with 409 once any student has started the test, because answers
+and scores refer to the questions; create a new test instead. A test must have at least one question to be
+published.
 Teachers edit only their own tests; admins edit any. All staff can read every test.
 """
 
@@ -60,6 +61,7 @@ def _build_questions(kind: TestKind, questions: list[QuestionCreate]) -> list[Qu
             prompt=q.prompt.strip(),
             options=[o.strip() for o in q.options] if single and q.options else None,
             correct_option=q.correct_option if single else None,
+            max_points=q.max_points,
         )
         for position, q in enumerate(questions)
     ]
@@ -80,6 +82,7 @@ def create_test(session: Session, settings: Settings, author: User, data: TestCr
         kind=data.kind,
         published=data.published,
         emotion_analysis=data.emotion_analysis,
+        show_correct=data.show_correct,
         created_by_id=author.id,
         questions=_build_questions(data.kind, data.questions),
     )
@@ -150,6 +153,8 @@ def update_test(session: Session, settings: Settings, user: User, test_id: int, 
         test.questions = _build_questions(kind, data.questions)
     if changes.get("published") is not None:
         test.published = data.published
+    if changes.get("show_correct") is not None:
+        test.show_correct = data.show_correct
     _check_publishable(test.published, len(test.questions))
     test.updated_at = utcnow()
     session.add(test)
@@ -195,6 +200,7 @@ def to_read(
         created_by_id=test.created_by_id,
         emotion_analysis=test.emotion_analysis,
         effective_emotion_analysis=modes.mode_for_test(settings, test),
+        show_correct=test.show_correct,
         questions=[
             QuestionRead(
                 id=q.id,
@@ -202,6 +208,7 @@ def to_read(
                 prompt=q.prompt,
                 options=q.options,
                 correct_option=None if student else q.correct_option,
+                max_points=q.max_points,
             )
             for q in test.questions
         ],

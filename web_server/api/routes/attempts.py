@@ -34,11 +34,12 @@ def start_attempt(
     result = attempts.start_attempt(session, settings, user, test_id, body)
     if not result.created:
         response.status_code = status.HTTP_200_OK
-    return _read(session, settings, result.attempt)
+    return _read(session, settings, result.attempt, user)
 
 
-def _read(session, settings, attempt) -> AttemptRead:
-    return attempts.to_read(attempt, attempts.effective_modes(session, settings, [attempt])[attempt.id])
+def _read(session, settings, attempt, user) -> AttemptRead:
+    mode = attempts.effective_modes(session, settings, [attempt])[attempt.id]
+    return attempts.to_read(attempt, mode, attempts.answer_key(session, user, attempt))
 
 
 @router.put("/attempts/{attempt_id}/consent", responses={409: {}})
@@ -50,7 +51,7 @@ def change_consent(
     recordings stay as the answers, never analysed). Giving consent needs an open attempt (409 after submit);
     withdrawing is always possible."""
     changed = consent.change(session, settings, user, attempt_id, body.model_dump(exclude_unset=True))
-    return _read(session, settings, changed)
+    return _read(session, settings, changed, user)
 
 
 @router.get("/attempts/{attempt_id}/consent")
@@ -79,7 +80,8 @@ def list_attempts(
 def read_attempt(
     user: CurrentUser, attempt_id: int, session: SessionDep, settings: SettingsDep
 ) -> AttemptRead:
-    return _read(session, settings, attempts.get_attempt_for(session, user, attempt_id))
+    """Answers with their grades (oral) and, where allowed, whether each was right (`correct`)."""
+    return _read(session, settings, attempts.get_attempt_for(session, user, attempt_id), user)
 
 
 @router.put("/attempts/{attempt_id}/answers/{question_id}")
@@ -97,7 +99,7 @@ def submit_attempt(
     user: StudentUser, attempt_id: int, session: SessionDep, settings: SettingsDep
 ) -> AttemptRead:
     """Score and close the attempt; submitting again returns the same result."""
-    return _read(session, settings, attempts.submit_attempt(session, user, attempt_id))
+    return _read(session, settings, attempts.submit_attempt(session, user, attempt_id), user)
 
 
 @router.get("/results")

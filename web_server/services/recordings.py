@@ -1,0 +1,48 @@
+"""Oral answers' recordings, read back for the attempt's student, teachers and admins.
+
+A recording is the answer itself (not emotion data): teachers listen to it in every analysis mode. The file
+lives in the media store (services/media_store.py); its content type is the one it was uploaded with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from web_server.core.config import Settings
+from web_server.models.attempt import Answer
+from web_server.models.emotion import CaptureMedia
+from web_server.models.user import User
+from web_server.services.attempts import get_attempt_for
+from web_server.services.errors import NotFound
+
+_SAFE_TYPES = {"audio/webm", "audio/ogg", "audio/mp4", "audio/wav", "audio/x-wav", "audio/flac", "audio/mpeg"}
+
+
+@dataclass
+class Recording:
+    path: Path
+    content_type: str
+
+
+def recording_for(
+    session: Session, settings: Settings, user: User, attempt_id: int, question_id: int
+) -> Recording:
+    """The recorded answer; 404 for someone else's attempt, no recording, or a file past retention."""
+    attempt = get_attempt_for(session, user, attempt_id)
+    relative = session.exec(
+        select(Answer.recording_path).where(
+            Answer.attempt_id == attempt.id, Answer.question_id == question_id
+        )
+    ).first()
+    if not relative:
+        raise NotFound("This question has no recorded answer.")
+    root = Path(settings.MEDIA_DIR).resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise NotFound("The recording is no longer kept (retention period).")
+    stored = session.exec(select(CaptureMedia.content_type).where(CaptureMedia.path == relative)).first()
+    content_type = (stored or "").split(";")[0].strip().lower()
+    return Recording(path, content_type if content_type in _SAFE_TYPES else "application/octet-stream")
