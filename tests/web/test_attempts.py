@@ -146,13 +146,15 @@ def test_unanswered_questions_score_zero(client, people, quiz):
     assert (result["score"], result["max_score"]) == (0, 3)
 
 
-def test_oral_tests_take_no_selected_option_and_have_no_automatic_score(client, people):
+def test_oral_tests_take_no_selected_option_and_an_empty_one_scores_zero(client, people):
     oral = create_test(client, people.teacher, oral_payload())
     attempt = start(client, people.student, oral["id"]).json()
     refused = save(client, people.student, attempt["id"], oral["questions"][0]["id"], 0)
     assert refused.status_code == 422 and "oral question" in refused.json()["detail"]
     result = client.post(f"{API}/attempts/{attempt['id']}/submit", headers=people.student).json()
-    assert result["score"] is None and result["max_score"] is None and result["submitted_at"]
+    # nothing recorded: nothing to grade, 0 points (grading: tests/web/test_grading.py)
+    assert result["score"] == 0 and result["max_score"] == 2 and result["submitted_at"]
+    assert result["awaiting_grading"] is False
 
 
 def test_results_students_see_their_own_staff_see_all_and_filter(client, people, quiz):
