@@ -211,6 +211,22 @@ export async function submitAttempt(id) {
 }
 export const listResults = async (query) => asList(await get('/results', query))
 
+// ---- review: recordings, grades, overview, results CSV ----
+/** An oral answer's recording as a Blob (the API needs the bearer token, so an object URL plays it). */
+export async function fetchRecording(attemptId, questionId) {
+  return (await request('GET', `/attempts/${attemptId}/answers/${questionId}/recording`, { blob: true })).data
+}
+/** Grade an oral answer: `{points, comment}` (teachers and admins). */
+export const gradeAnswer = (attemptId, questionId, grade) =>
+  send('PUT', `/attempts/${attemptId}/answers/${questionId}/grade`, grade)
+/** Every student of a test: not_started / in_progress / submitted, score, consent, capture figures. */
+export const getOverview = (testId) => get(`/tests/${testId}/overview`)
+export async function downloadResultsCsv(testId) {
+  const { data, response } = await request('GET', `/tests/${testId}/results.csv`, { blob: true })
+  const match = /filename="?([^";]+)"?/i.exec(response.headers.get('Content-Disposition') || '')
+  return { blob: data, filename: match ? match[1] : `test-${testId}-results.csv` }
+}
+
 // ---- capture (status codes matter: 200 live, 202 pending, 503 unavailable) ----
 const CAPTURE_ACCEPT = [202, 503, 502, 504]
 export async function postFrame(attemptId, jpeg, capturedAt, questionId) {

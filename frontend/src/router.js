@@ -20,6 +20,12 @@ const routes = [
     component: () => import('./views/TakeTestView.vue'),
     meta: { roles: ['student'], title: 'Test' },
   },
+  {
+    path: '/results/:id',
+    name: 'attempt-review',
+    component: () => import('./views/AttemptReviewView.vue'),
+    meta: { roles: ALL, title: 'Your answers' },
+  },
   { path: '/results', name: 'results', component: () => import('./views/ResultsView.vue'), meta: { roles: ALL, title: 'Results' } },
   { path: '/charts', name: 'charts', component: () => import('./views/ChartsView.vue'), meta: { roles: ALL, title: 'Charts' } },
   {
@@ -39,6 +45,18 @@ const routes = [
     name: 'test-edit',
     component: () => import('./views/TestEditorView.vue'),
     meta: { roles: STAFF, title: 'Edit test' },
+  },
+  {
+    path: '/manage/tests/:id/overview',
+    name: 'test-overview',
+    component: () => import('./views/OverviewView.vue'),
+    meta: { roles: STAFF, title: 'Overview' },
+  },
+  {
+    path: '/manage/tests/:id/grading',
+    name: 'grading',
+    component: () => import('./views/GradingView.vue'),
+    meta: { roles: STAFF, title: 'Grading' },
   },
   {
     path: '/reports',

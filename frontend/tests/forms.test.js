@@ -14,13 +14,21 @@ describe('test form', () => {
       title: 'Maths',
       topic: '',
       kind: 'single_choice',
-      questions: [{ prompt: '2+2?', options: ['3', '4'], correct_option: 1 }],
+      show_correct: false,
+      questions: [{ prompt: '2+2?', max_points: 1, options: ['3', '4'], correct_option: 1 }],
     })
   })
   it('oral questions only need a prompt', () => {
     const form = { title: 'Talk', topic: 'x', kind: 'oral', questions: [{ ...emptyQuestion('oral'), prompt: 'Describe' }] }
     expect(validateForm(form)).toEqual([])
-    expect(payloadFromForm(form).questions).toEqual([{ prompt: 'Describe' }])
+    expect(payloadFromForm(form).questions).toEqual([{ prompt: 'Describe', max_points: 1 }])
+  })
+  it('keeps points per question and whether students see right answers', () => {
+    const f = formFromTest({ title: 't', kind: 'oral', show_correct: true, questions: [{ id: 1, position: 0, prompt: 'a', max_points: 4 }] })
+    expect(f.show_correct).toBe(true)
+    expect(payloadFromForm(f)).toMatchObject({ show_correct: true, questions: [{ prompt: 'a', max_points: 4 }] })
+    f.questions[0].max_points = 0
+    expect(validateForm(f)).toEqual(['Question 1: points must be a whole number from 1 to 100.'])
   })
   it('orders loaded questions by position', () => {
     const f = formFromTest({ title: 't', kind: 'oral', questions: [{ id: 2, position: 1, prompt: 'b' }, { id: 1, position: 0, prompt: 'a' }] })

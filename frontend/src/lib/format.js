@@ -38,6 +38,7 @@ export function normaliseResult(r) {
     submittedAt: r.submitted_at ?? null,
     score: r.score ?? null,
     maxScore: r.max_score ?? null,
+    awaitingGrading: !!r.awaiting_grading,
     camera: r.camera ?? null,
     microphone: r.microphone ?? null,
   }
