@@ -17,6 +17,7 @@ from tests.conftest import TEST_SECRET_KEY
 from tests.e2e.media import build_wav, build_y4m
 from tests.e2e.servers import ROOT, WebServerProcess, ensure_frontend_built
 from tests.support.ai_server import AIServerProcess
+from tests.support.uvicorn import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
@@ -56,18 +57,13 @@ def e2e_ai_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AIServer
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def web_server(
-    e2e_database_url: str, e2e_ai_server: AIServerProcess, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[WebServerProcess]:
-    dist = ensure_frontend_built()
-    folder = tmp_path_factory.mktemp("e2e-web")
-    env = {
+def _web_env(database_url: str, ai_url: str, folder: Path, mode: str = "individual") -> dict[str, str]:
+    return {
         "ENVIRONMENT": "test",
         "SECRET_KEY": TEST_SECRET_KEY,
-        "DATABASE_URL": e2e_database_url,
-        "AI_SERVER_URL": e2e_ai_server.url,
-        "FRONTEND_DIST": str(dist),
+        "DATABASE_URL": database_url,
+        "AI_SERVER_URL": ai_url,
+        "FRONTEND_DIST": str(ensure_frontend_built()),
         "MEDIA_DIR": str(folder / "media"),
         "FIRST_ADMIN_USERNAME": ADMIN_USERNAME,
         "FIRST_ADMIN_PASSWORD": ADMIN_PASSWORD,
@@ -79,8 +75,43 @@ def web_server(
         "RETRY_BACKOFF_S": "0.5",
         "RETRY_BACKOFF_MAX_S": "2",
         "RETRY_POLL_S": "0.2",
-        "EMOTION_ANALYSIS": "individual",  # the scenario shows the teacher each student's charts
+        "EMOTION_ANALYSIS": mode,  # the scenario shows the teacher each student's charts
     }
+
+
+@pytest.fixture(scope="session")
+def web_server(
+    e2e_database_url: str, e2e_ai_server: AIServerProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WebServerProcess]:
+    folder = tmp_path_factory.mktemp("e2e-web")
+    env = _web_env(e2e_database_url, e2e_ai_server.url, folder)
+    server = WebServerProcess(env=env, log_path=folder / "web_server.log").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def review_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    if os.environ.get("E2E_DATABASE", "postgresql") == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('review-db') / 'fasel.db'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    url = server.create_database("fasel_e2e_review")
+    yield url
+    server.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def review_server(
+    review_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WebServerProcess]:
+    """A web server whose AI server is down (nothing listening): recordings are kept as answers and queued;
+    the review tests write the emotion samples they need straight to the database. No models are loaded."""
+    folder = tmp_path_factory.mktemp("e2e-review")
+    env = _web_env(review_database_url, f"http://127.0.0.1:{free_port()}", folder)
+    env.update({"RETRY_BACKOFF_S": "600", "RETRY_BACKOFF_MAX_S": "600", "RETRY_MAX_ATTEMPTS": "100"})
     server = WebServerProcess(env=env, log_path=folder / "web_server.log").start()
     yield server
     server.stop()
@@ -113,14 +144,15 @@ def browser(fake_media: tuple[Path, Path]):
         browser.close()
 
 
-@pytest.fixture
-def new_page(browser, web_server: WebServerProcess):
-    """Factory: a fresh browser context (own localStorage) at the web server, desktop size by default."""
+def _page_factory(browser, base_url: str):
+    """A factory of fresh browser contexts (own localStorage) at `base_url`, desktop size by default; its
+    `errors` collects uncaught errors and console errors; `close()` closes every context."""
     contexts = []
+    errors: list[str] = []
 
     def make(width: int = 1280, height: int = 860):
         context = browser.new_context(
-            base_url=web_server.url,
+            base_url=base_url,
             viewport={"width": width, "height": height},
             permissions=["camera", "microphone"],
             accept_downloads=True,
@@ -139,8 +171,22 @@ def new_page(browser, web_server: WebServerProcess):
         )
         return page
 
-    errors: list[str] = []
     make.errors = errors
+    make.close = lambda: [context.close() for context in contexts]
+    return make
+
+
+@pytest.fixture
+def new_page(browser, web_server: WebServerProcess):
+    """Factory: a fresh browser context at the web server (with the real AI server)."""
+    make = _page_factory(browser, web_server.url)
     yield make
-    for context in contexts:
-        context.close()
+    make.close()
+
+
+@pytest.fixture
+def review_page(browser, review_server: WebServerProcess):
+    """Factory: a fresh browser context at the review web server (AI server down)."""
+    make = _page_factory(browser, review_server.url)
+    yield make
+    make.close()

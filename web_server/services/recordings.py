@@ -45,4 +45,5 @@ def recording_for(
         raise NotFound("The recording is no longer kept (retention period).")
     stored = session.exec(select(CaptureMedia.content_type).where(CaptureMedia.path == relative)).first()
     content_type = (stored or "").split(";")[0].strip().lower()
+    content_type = "audio/webm" if content_type == "video/webm" else content_type  # some browsers' recorders
     return Recording(path, content_type if content_type in _SAFE_TYPES else "application/octet-stream")
