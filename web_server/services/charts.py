@@ -21,7 +21,7 @@ from web_server.models.attempt import Attempt
 from web_server.models.emotion import EmotionSample, Modality, SampleStatus
 from web_server.models.test import Question, Test
 from web_server.models.user import Role, User
-from web_server.services import modes
+from web_server.services import modes, report_correctness
 from web_server.services.attempts import visible_attempts
 from web_server.services.errors import Forbidden, NotFound
 from web_server.services.fusion import FACE_LABELS, VOICE_LABELS, Scored, fuse_timeline
@@ -351,6 +351,7 @@ def test_report(session: Session, settings: Settings, test: Test) -> dict:
             return {"counts": {}, "total": 0, "students": n_students, "suppressed": True}
         return {**_dist(overall[modality]), "students": n_students, "suppressed": False}
 
+    split = report_correctness.by_correctness(session, test, excluded, min_group)
     return {
         "test_id": test.id,
         "title": test.title,
@@ -366,6 +367,7 @@ def test_report(session: Session, settings: Settings, test: Test) -> dict:
                 "prompt": q.prompt,
                 "face": block(q.id, Modality.face),
                 "voice": block(q.id, Modality.voice),
+                "by_correctness": split.get(q.id),  # single choice only (null for oral questions)
             }
             for q in test.questions
         ],

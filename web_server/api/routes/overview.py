@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from web_server.api.deps import SessionDep, SettingsDep, StaffUser
 from web_server.models.overview import TestOverview
 from web_server.services import audit, overview
+from web_server.services import emotion_grid as emotion_grid_service
 from web_server.services import results_csv as results_csv_service
 from web_server.services.charts import get_test
 
@@ -44,3 +47,15 @@ def results_csv(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="test-{test.id}-results.csv"'},
     )
+
+
+@router.get("/tests/{test_id}/grid")
+def emotion_grid(user: StaffUser, test_id: int, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+    """Students x questions: per cell the dominant face and voice emotion with its n (and uncertain samples),
+    and whether a single-choice answer was right. Mode `individual` only (403 otherwise); audited per
+    student."""
+    test = get_test(session, test_id)
+    grid = emotion_grid_service.emotion_grid(session, settings, test)
+    students = [row["student_id"] for row in grid["students"]]
+    audit.record(session, user, students, "grid", f"emotion grid of test {test.id}", test_id=test.id)
+    return grid
