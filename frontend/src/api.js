@@ -221,6 +221,8 @@ export const gradeAnswer = (attemptId, questionId, grade) =>
   send('PUT', `/attempts/${attemptId}/answers/${questionId}/grade`, grade)
 /** Every student of a test: not_started / in_progress / submitted, score, consent, capture figures. */
 export const getOverview = (testId) => get(`/tests/${testId}/overview`)
+/** Students x questions: dominant emotion per cell with its n (mode `individual` only; audited). */
+export const getGrid = (testId) => get(`/tests/${testId}/grid`)
 export async function downloadResultsCsv(testId) {
   const { data, response } = await request('GET', `/tests/${testId}/results.csv`, { blob: true })
   const match = /filename="?([^";]+)"?/i.exec(response.headers.get('Content-Disposition') || '')

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import {
   clock,
+  correctnessSummary,
+  dominantOf,
   filterOverview,
   formatDuration,
   gradingQueue,
@@ -67,5 +69,20 @@ describe('review helpers', () => {
     expect(parsePoints('4', 3)).toBeNull()
     expect(parsePoints('1.5', 3)).toBeNull()
     expect(parsePoints('', 3)).toBeNull()
+  })
+})
+
+describe('emotions by correctness', () => {
+  it('says what students who got a question right or wrong looked like, with n', () => {
+    const split = {
+      correct: { face: { counts: { happy: 3, sad: 1 }, total: 4, students: 2, suppressed: false } },
+      incorrect: { face: { counts: {}, total: 0, students: 1, suppressed: true } },
+    }
+    expect(correctnessSummary(split, 'face').map((s) => s.text)).toEqual([
+      'Right (2 students): mostly happy (3 of 4)',
+      'Wrong (1 students): withheld, too few students',
+    ])
+    expect(correctnessSummary(null, 'face')).toBeNull()
+    expect(dominantOf({ counts: { sad: 2, angry: 2 }, total: 4 }).emotion).toBe('angry')
   })
 })

@@ -199,6 +199,13 @@ def test_teacher_grades_oral_answers_and_students_read_their_grades(
     text = data.decode("utf-8-sig")
     assert "question_number,question_text,username,full_name" in text.splitlines()[0]
     assert "Ann Åberg" in text and "'=clear" not in text and "Très bien — =clear structure" in text
+    grid = teacher.get_by_test_id("emotion-grid")  # mode individual: students x questions
+    grid.get_by_role("button", name="Voice").click()
+    expect(grid.get_by_test_id("grid-rv.ann-1")).to_contain_text(
+        "calm · n=2"
+    )  # happy 1, calm 1: ties by name
+    expect(grid.get_by_test_id("grid-rv.ann-1")).to_contain_text("+1 uncertain")
+    expect(grid.get_by_test_id("grid-rv.bob-1")).to_contain_text("n=0")
     teacher.get_by_test_id("overview-charts-rv.dan").click()
     expect(teacher.get_by_test_id(f"in-progress-{attempts['rv.dan']['id']}")).to_be_visible()
 
@@ -221,8 +228,33 @@ def test_teacher_grades_oral_answers_and_students_read_their_grades(
     assert not review_page.errors, f"uncaught errors in the browser: {review_page.errors}"
 
 
+def add_face_samples(database_url: str, attempt_id: int, question_id: int, emotions: list[str]) -> None:
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            attempt = session.get(Attempt, attempt_id)
+            for i, emotion in enumerate(emotions):
+                session.add(
+                    EmotionSample(
+                        attempt_id=attempt_id,
+                        question_id=question_id,
+                        modality="face",
+                        captured_at=attempt.started_at + timedelta(seconds=i),
+                        offset_ms=i * 1000,
+                        emotion=emotion,
+                        confidence=0.8,
+                        scores={emotion: 0.8},
+                        faces=1,
+                        status="ok",
+                    )
+                )
+            session.commit()
+    finally:
+        engine.dispose()
+
+
 def test_points_and_right_answers_shown_only_when_the_teacher_chooses(
-    review_page, review_server, screenshots: Path
+    review_page, review_server, review_database_url, screenshots: Path
 ) -> None:
     teacher_api = make_users(review_server.url, "sc", [("sc.eva", "Eva Eriksen")])
     teacher = review_page()
@@ -252,6 +284,19 @@ def test_points_and_right_answers_shown_only_when_the_teacher_chooses(
     for question, option in zip(test["questions"], (0, 0), strict=True):  # right, wrong
         eva.put(f"/attempts/{attempt['id']}/answers/{question['id']}", json={"selected_option": option})
     assert eva.post(f"/attempts/{attempt['id']}/submit").json()["score"] == 2
+    add_face_samples(review_database_url, attempt["id"], test["questions"][0]["id"], ["happy", "happy"])
+    add_face_samples(review_database_url, attempt["id"], test["questions"][1]["id"], ["sad"])
+
+    teacher.goto(f"/reports?test={test_id}")  # emotions next to right and wrong answers, with n
+    expect(teacher.get_by_test_id("report-n-1")).to_have_text("2 samples, 1 student")
+    expect(teacher.get_by_test_id("report-correctness-1")).to_contain_text(
+        "Right (1 student): mostly happy (2 of 2)"
+    )
+    expect(teacher.get_by_test_id("report-correctness-2")).to_contain_text(
+        "Wrong (1 student): mostly sad (1 of 1)"
+    )
+    expect(teacher.get_by_role("button", name="Fused")).to_have_count(0)  # the class report has no fused view
+    shot(teacher, screenshots, "55-report-by-correctness")
 
     student = review_page(390, 800)  # a phone
     login(student, "sc.eva", PASSWORD)
