@@ -39,6 +39,34 @@ const STATUS_MESSAGES = {
   503: 'The service is temporarily unavailable.',
 }
 
+// Pydantic's messages, said as a person would ("String should have at least 8 characters" -> "must be at
+// least 8 characters long").
+const FIELD_MESSAGES = [
+  [/^String should have at least (\d+) characters?$/, (n) => `must be at least ${n} characters long`],
+  [/^String should have at most (\d+) characters?$/, (n) => `must be at most ${n} characters long`],
+  [/^Field required$/, () => 'is required'],
+  [/^String should match pattern/, () => 'contains characters that are not allowed'],
+  [/^Input should be a valid integer/, () => 'must be a whole number'],
+  [/^Input should be greater than or equal to (\S+)$/, (n) => `must be at least ${n}`],
+  [/^Input should be less than or equal to (\S+)$/, (n) => `must be at most ${n}`],
+  [/^Input should be '(.+)'$/, (v) => `must be one of: ${v.replace(/'/g, '')}`],
+  [/^Value error, (.+)$/, (m) => m],
+]
+function friendlyField(msg) {
+  for (const [pattern, say] of FIELD_MESSAGES) {
+    const m = pattern.exec(msg)
+    if (m) return say(m[1])
+  }
+  return msg
+}
+const fieldName = (loc) => {
+  const parts = loc.filter((p) => !['body', 'query', 'path'].includes(p))
+  const named = parts.filter((p) => typeof p === 'string')
+  const name = (named[named.length - 1] || '').replace(/_/g, ' ')
+  const numbers = parts.filter((p) => typeof p === 'number').map((n) => n + 1)
+  return numbers.length ? `${name} (${numbers.join(', ')})`.trim() : name
+}
+
 /** Turn a FastAPI `detail` (string, list of field errors, or object) into one readable sentence. */
 export function errorMessage(detail, status) {
   if (typeof detail === 'string' && detail.trim()) return detail
@@ -46,11 +74,14 @@ export function errorMessage(detail, status) {
     return detail
       .map((d) => {
         if (typeof d === 'string') return d
-        const loc = Array.isArray(d.loc) ? d.loc.filter((p) => p !== 'body' && p !== 'query').join('.') : ''
-        const msg = d.msg || d.message || 'is not valid'
-        return loc ? `${loc}: ${msg}` : msg
+        const loc = Array.isArray(d.loc) ? fieldName(d.loc) : ''
+        const msg = friendlyField(d.msg || d.message || 'is not valid')
+        const text = loc ? `${loc} ${msg}` : msg
+        return text.charAt(0).toUpperCase() + text.slice(1)
       })
-      .join('; ')
+      .join('. ')
+      .concat('.')
+      .replace(/\.\.$/, '.')
   }
   if (detail && typeof detail === 'object') {
     if (typeof detail.message === 'string') return detail.message

@@ -70,7 +70,7 @@ describe('api client', () => {
       }),
     )
     await expect(api.createUser({})).rejects.toThrow(
-      'password: String should have at least 8 characters; username: Field required',
+      'Password must be at least 8 characters long. Username is required.',
     )
   })
 
@@ -128,6 +128,16 @@ describe('errorMessage', () => {
   it('falls back to a readable sentence per status', () => {
     expect(api.errorMessage(null, 403)).toMatch(/permission/)
     expect(api.errorMessage(undefined, 599)).toBe('Unexpected error (599).')
+  })
+  it('says field errors as a person would, not as pydantic does', () => {
+    const detail = [
+      { loc: ['body', 'password'], msg: 'String should have at least 8 characters' },
+      { loc: ['body', 'full_name'], msg: 'Field required' },
+      { loc: ['body', 'questions', 0, 'max_points'], msg: 'Input should be less than or equal to 100' },
+    ]
+    expect(api.errorMessage(detail, 422)).toBe(
+      'Password must be at least 8 characters long. Full name is required. Max points (1) must be at most 100.',
+    )
   })
 })
 

@@ -316,3 +316,53 @@ def test_points_and_right_answers_shown_only_when_the_teacher_chooses(
     expect(student.get_by_test_id("review-hidden")).to_be_visible()
     expect(student.get_by_test_id("review-correct-1")).to_have_count(0)
     assert not review_page.errors, f"uncaught errors in the browser: {review_page.errors}"
+
+
+def test_fixes_on_the_way_progress_current_question_and_plain_errors(review_page, review_server) -> None:
+    teacher_api = make_users(review_server.url, "fx", [("fx.fay", "Fay Fox")])
+    test = teacher_api.post(
+        "/tests",
+        json={
+            "title": "Progress quiz",
+            "kind": "single_choice",
+            "published": True,
+            "questions": [
+                {"prompt": "1 + 1 = ?", "options": ["2", "3"], "correct_option": 0},
+                {"prompt": "2 + 2 = ?", "options": ["4", "5"], "correct_option": 0},
+            ],
+        },
+    ).json()
+
+    student = review_page(360, 740)  # a phone
+    login(student, "fx.fay", PASSWORD)
+    student.goto(f"/tests/{test['id']}/consent")
+    student.get_by_test_id("start-without-camera").click()
+    progress = student.get_by_test_id("answered-progress")
+    expect(progress).to_have_attribute("data-answered", "0")
+    current = student.get_by_test_id("nav-q-1")
+    expect(current).to_have_class(re.compile("current-q"))
+    expect(current).not_to_have_class(re.compile("v-btn--disabled"))
+    assert "grey" not in (current.get_attribute("class") or "")  # the current question never looks disabled
+    student.get_by_test_id("next").click()  # moving on does not fill the bar: answering does
+    expect(progress).to_have_attribute("data-answered", "0")
+    student.locator('[data-testid="option-0"] input').check()
+    expect(progress).to_have_attribute("data-answered", "1")
+    assert student.evaluate("document.documentElement.scrollWidth") <= 360
+    student.get_by_test_id("submit").click()
+    student.get_by_test_id("confirm-submit").click()
+    expect(student.get_by_test_id("final-score")).to_have_text("1 / 2")
+    student.get_by_test_id("see-answers").click()
+    expect(student.get_by_test_id("review-score")).to_have_text("1 / 2")
+    expect(student.get_by_test_id("review-hidden")).to_be_visible()  # show_correct is off by default
+
+    admin = review_page()
+    login(admin, ADMIN_USERNAME, ADMIN_PASSWORD)
+    admin.goto("/users")
+    admin.get_by_test_id("new-user").click()
+    field(admin, "user-username").fill("No Spaces!")
+    field(admin, "user-password").fill("long-enough-1")
+    admin.get_by_test_id("user-save").click()
+    alert = admin.get_by_role("alert").filter(has_text="Username")
+    expect(alert).to_be_visible()
+    assert "String should" not in alert.inner_text() and "body." not in alert.inner_text()
+    assert not review_page.errors, f"uncaught errors in the browser: {review_page.errors}"
