@@ -125,3 +125,53 @@ def test_grid_gives_dominant_emotion_and_n_per_student_and_question(client, peop
         ("grid", people.ids["student2"]),
     }
     assert client.get(f"{API}/tests/{test['id']}/grid", headers=people.student).status_code == 403
+
+
+def add_face(engine, attempt, question, second, emotion, status="ok", faces=1):
+    with Session(engine) as session:
+        session.add(
+            EmotionSample(
+                attempt_id=attempt["id"],
+                question_id=question,
+                modality="face",
+                captured_at=_t0(attempt) - timedelta(seconds=30) + timedelta(seconds=second),
+                offset_ms=second * 1000,
+                emotion=emotion,
+                confidence=None if emotion is None else 0.6,
+                scores=None if emotion is None else {emotion: 0.6},
+                faces=faces,
+                status=status,
+            )
+        )
+        session.commit()
+
+
+def test_attempt_charts_show_uncertain_nobody_several_and_question_spans(client, people):
+    test = create_test(client, people.teacher, single_choice_payload(questions=2))
+    attempt = start(client, people.student, test, {"camera": True})
+    q1, q2 = attempt["questions"]
+    engine = client.app.state.engine
+    add_face(engine, attempt, q1, 1, "happy")
+    add_face(engine, attempt, q1, 3, "fear", status="uncertain")
+    add_face(engine, attempt, q1, 5, "sad", faces=2)
+    add_face(engine, attempt, q2, 12, None, faces=0)
+    add_face(engine, attempt, q2, 18, "happy")
+    answer_and_submit(client, people.student, attempt, 0)  # question 1 right
+
+    charts = client.get(f"{API}/attempts/{attempt['id']}/charts", headers=people.teacher).json()
+    assert [(b["start_s"], b["total"]) for b in charts["bar"]["face"]] == [(0, 2), (10, 1)]
+    assert charts["gaps"]["face"] == [
+        {"start_s": 0, "end_s": 10, "uncertain": 1, "nobody": 0, "several": 1},
+        {"start_s": 10, "end_s": 20, "uncertain": 0, "nobody": 1, "several": 0},
+    ]
+    assert charts["gaps"]["voice"] == []
+    assert charts["questions"] == [
+        {"question_id": q1, "number": 1, "start_s": 1.0, "end_s": 5.0, "correct": True},
+        {"question_id": q2, "number": 2, "start_s": 12.0, "end_s": 18.0, "correct": False},
+    ]
+    # the student sees right and wrong on the timeline only when the test shows it
+    own = client.get(f"{API}/attempts/{attempt['id']}/charts", headers=people.student).json()
+    assert [q["correct"] for q in own["questions"]] == [None, None]
+    client.patch(f"{API}/tests/{test['id']}", headers=people.teacher, json={"show_correct": True})
+    own = client.get(f"{API}/attempts/{attempt['id']}/charts", headers=people.student).json()
+    assert [q["correct"] for q in own["questions"]] == [True, False]

@@ -21,7 +21,7 @@ from web_server.models.attempt import Attempt
 from web_server.models.emotion import EmotionSample, Modality, SampleStatus
 from web_server.models.test import Question, Test
 from web_server.models.user import Role, User
-from web_server.services import modes, report_correctness
+from web_server.services import chart_context, modes, report_correctness
 from web_server.services.attempts import visible_attempts
 from web_server.services.errors import Forbidden, NotFound
 from web_server.services.fusion import FACE_LABELS, VOICE_LABELS, Scored, fuse_timeline
@@ -64,7 +64,7 @@ def list_samples(session: Session, attempt: Attempt, modality: str | None) -> li
     return [dict(zip(SAMPLE_FIELDS, row, strict=True)) for row in rows]
 
 
-def attempt_charts(session: Session, settings: Settings, attempt: Attempt) -> dict:
+def attempt_charts(session: Session, settings: Settings, attempt: Attempt, reveal: bool = False) -> dict:
     """Bar (time buckets), pie, per-question distributions per modality, the fused timeline, and
     the counts of what is missing (pending / unanalysed) and of frames without or with several faces."""
     bucket_s = settings.CHART_BUCKET_SECONDS
@@ -113,6 +113,7 @@ def attempt_charts(session: Session, settings: Settings, attempt: Attempt) -> di
         if modality == Modality.face and status not in (SampleStatus.pending, SampleStatus.unanalysed):
             presence[kind] += n
 
+    gaps = chart_context.bucket_gaps(session, attempt, bucket, bucket_s, faces_kind)
     position = dict(questions)
     return {
         "attempt_id": attempt.id,
@@ -144,6 +145,8 @@ def attempt_charts(session: Session, settings: Settings, attempt: Attempt) -> di
         "fused": fused_timeline(session, settings, attempt),
         "presence": presence,
         "missing": missing,
+        "gaps": gaps,
+        "questions": chart_context.question_spans(session, attempt, reveal),
     }
 
 

@@ -20,6 +20,7 @@ from web_server.models.base import MAX_ID
 from web_server.models.emotion import SampleRead
 from web_server.models.test import Test
 from web_server.models.user import User
+from web_server.services import attempts as attempts_service
 from web_server.services import audit, charts, modes
 from web_server.services.attempts import get_attempt_for
 
@@ -64,11 +65,14 @@ def read_emotions(
 def read_charts(
     attempt_id: int, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
-    """`{bar, pie, per_question}` per modality (`face`, `voice`), the `fused` timeline, `presence` of faces
-    and `missing` (pending/unanalysed) counts. Its student (unless analysis is off); teachers and admins
+    """`{bar, pie, per_question}` per modality (`face`, `voice`), the `fused` timeline, `presence` of faces,
+    `missing` (pending/unanalysed/uncertain) counts, `gaps` (buckets with uncertain samples, nobody or several
+    people in view) and `questions` (when the student was on each, and whether a single-choice answer was
+    right where that may be shown). Its student (unless analysis is off); teachers and admins
     only in `individual` mode (audited)."""
     attempt = _viewable_attempt(session, settings, user, attempt_id, "charts")
-    return charts.attempt_charts(session, settings, attempt)
+    reveal = attempts_service.answer_key(session, user, attempt) != {}
+    return charts.attempt_charts(session, settings, attempt, reveal)
 
 
 @router.get("/charts")
