@@ -1,22 +1,19 @@
-"""Score a SER model through the real service: ``overall`` of ``POST /v1/voice`` on RAVDESS actors.
+"""Score a SER model through the real service: ``overall`` of ``POST /v1/voice`` on held-out speakers.
 
 Starts a uvicorn AI server with ``--model`` (its ``.json`` metadata beside it; default the served model) and
-posts every clip of ``--actors`` as the original file and re-encoded to ``--formats`` (48 kHz stereo)::
+posts every clip of the held-out speakers of ``--corpora`` (``train_ser.HELD_OUT``) as the original file and
+re-encoded to ``--formats`` (48 kHz stereo, as browsers record); on corpora without ``calm``, ``calm`` counts
+as ``neutral``::
 
-    .venv/bin/python -m ai_server.training.evaluate_ser \\
-        --model /tmp/fasel-ser-runs/cv_siaser_e40_fold1.keras --actors 2,5,8,11,14,17 --formats webm
+    .venv/bin/python -m ai_server.training.evaluate_ser --corpora ravdess,crema-d --formats webm
 
-With a cross-validation fold model (its CV result JSON beside it gives the representation; the rest of the
-metadata comes from the served ``ser.json``) and its held-out actors, this reproduces the fold's CV figure.
+This reproduces the held-out figures of ``ser_metrics.json`` through HTTP and browser codecs.
 """
 
 import argparse
-import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,21 +22,8 @@ import httpx
 from ai_server.audio.decode import SAMPLE_RATE, decode_audio
 from ai_server.audio.encode import encode_audio
 from ai_server.config import MODELS_DIR
-from ai_server.training.data_ser import DEFAULT_RAVDESS, parse_ravdess_name
-
-
-def servable_copy(model: Path, folder: Path) -> Path:
-    """``model`` in ``folder`` with service metadata beside it (a CV fold model has only its result JSON)."""
-    meta = json.loads((MODELS_DIR / "ser.json").read_text())
-    own = model.with_suffix(".json")
-    if own.exists():
-        info = json.loads(own.read_text())
-        meta = (
-            info if "labels" in info else {**meta, "representation": info["representation"], "version": "cv"}
-        )
-    shutil.copy(model, folder / "ser.keras")
-    (folder / "ser.json").write_text(json.dumps(meta))
-    return folder / "ser.keras"
+from ai_server.training.data_ser import CORPORA, corpus_files
+from ai_server.training.train_ser import HELD_OUT
 
 
 def start_server(model: Path, port: int) -> subprocess.Popen:
@@ -72,38 +56,37 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--model", type=Path, default=MODELS_DIR / "ser.keras")
-    parser.add_argument("--actors", default=",".join(str(a) for a in range(1, 19)))
+    parser.add_argument("--corpora", default=",".join(CORPORA))
     parser.add_argument(
         "--formats", default="webm", help="comma-separated, from ai_server.audio.encode.FORMATS"
     )
-    parser.add_argument("--data", type=Path, default=DEFAULT_RAVDESS)
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
-    actors = {int(a) for a in args.actors.split(",")}
     formats = [f for f in args.formats.split(",") if f]
-    files = [f for f in sorted(args.data.glob("Actor_*/*.flac")) if parse_ravdess_name(f)[0] in actors]
-    tmp = tempfile.TemporaryDirectory()
-    proc = start_server(servable_copy(args.model.resolve(), Path(tmp.name)), args.port)
-    hits = dict.fromkeys(["original", *formats], 0)
+    proc = start_server(args.model.resolve(), args.port)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{args.port}", timeout=60) as client:
-            for path in files:
-                label = parse_ravdess_name(path)[1]
-                data = path.read_bytes()
-                uploads = {"original": data}
-                for fmt in formats:
-                    uploads[fmt] = encode_audio(decode_audio(data), SAMPLE_RATE, fmt)
-                for name, upload in uploads.items():
-                    r = client.post("/v1/voice", files={"audio": (f"clip.{name}", upload)})
-                    r.raise_for_status()
-                    hits[name] += (r.json()["overall"] or {}).get("emotion") == label
+            for corpus in args.corpora.split(","):
+                files = [(p, lab) for p, spk, lab in corpus_files(corpus) if spk in HELD_OUT[corpus]]
+                hits = dict.fromkeys(["original", *formats], 0)
+                for path, label in files:
+                    data = path.read_bytes()
+                    uploads = {"original": data}
+                    for fmt in formats:
+                        uploads[fmt] = encode_audio(decode_audio(data), SAMPLE_RATE, fmt)
+                    for name, upload in uploads.items():
+                        r = client.post("/v1/voice", files={"audio": (f"clip.{name}", upload)})
+                        r.raise_for_status()
+                        emotion = (r.json()["overall"] or {}).get("emotion")
+                        if corpus != "ravdess" and emotion == "calm":
+                            emotion = "neutral"
+                        hits[name] += emotion == label
+                print(f"{corpus}: {len(files)} clips of {sorted(HELD_OUT[corpus])}, model {args.model}")
+                for name, n in hits.items():
+                    print(f"  {name}: overall accuracy {n / max(len(files), 1):.4f}", flush=True)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-        tmp.cleanup()
-    print(f"{len(files)} clips of actors {sorted(actors)}, model {args.model}")
-    for name, n in hits.items():
-        print(f"  {name}: overall accuracy {n / max(len(files), 1):.4f}")
 
 
 if __name__ == "__main__":
