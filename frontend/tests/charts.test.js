@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import {
   barChartData,
+  bucketFooter,
+  questionMarkers,
+  timelineChartData,
   chartsFromSamples,
   normaliseCharts,
   normaliseReport,
@@ -129,5 +132,37 @@ describe('normaliseReport', () => {
     expect(r.face).toHaveLength(1)
     expect(r.face[0]).toMatchObject({ questionId: 1, distribution: { happy: 0.75, sad: 0.25 }, count: 4, confidence: 0.7 })
     expect(r.voice[0].questionId).toBe(2)
+  })
+})
+
+describe('timeline with n, uncertain samples, nobody in view and question markers', () => {
+  const bar = [
+    { time: 0, distribution: { happy: 0.5, sad: 0.5 }, count: 2, confidence: 0.6, sources: null },
+    { time: 10, distribution: { happy: 1 }, count: 1, confidence: 0.6, sources: null },
+  ]
+  const gaps = [
+    { start_s: 0, end_s: 10, uncertain: 1, nobody: 0, several: 1 },
+    { start_s: 20, end_s: 30, uncertain: 0, nobody: 2, several: 0 },
+  ]
+  const t = timelineChartData(bar, gaps, 'face')
+  it('puts n under every bar and keeps buckets that have no emotion', () => {
+    expect(t.labels).toEqual([['0:00', 'n=3'], ['0:10', 'n=1'], ['0:20', 'n=2']])
+    expect(t.buckets.map((b) => b.n)).toEqual([3, 1, 2])
+  })
+  it('shows uncertain samples and empty frames as such, never as an emotion', () => {
+    const byLabel = Object.fromEntries(t.datasets.map((d) => [d.label, d.data]))
+    expect(byLabel.happy).toEqual([33.3, 100, 0])
+    expect(byLabel.uncertain).toEqual([33.3, 0, 0])
+    expect(byLabel['nobody in view']).toEqual([0, 0, 100])
+    expect(bucketFooter(t.buckets[0], 'face')).toBe('n = 3: 2 with an emotion, 1 uncertain, 1 with several people')
+  })
+  it('says the sources of fused buckets', () => {
+    const fused = timelineChartData([{ time: 0, distribution: { happy: 1 }, count: null, confidence: 0.5, sources: ['face', 'voice'] }], [], 'fused')
+    expect(fused.labels).toEqual([['0:00', 'face+voice']])
+    expect(fused.datasets[0].data).toEqual([100])
+  })
+  it('marks where each question starts, with right or wrong', () => {
+    const m = questionMarkers([{ number: 1, start_s: 1, end_s: 5, correct: true }, { number: 2, start_s: 21, end_s: 25, correct: null }], t.buckets)
+    expect(m.map((x) => [x.index, x.label])).toEqual([[0, 'Q1 ✓'], [2, 'Q2']])
   })
 })

@@ -208,6 +208,11 @@ def test_teacher_grades_oral_answers_and_students_read_their_grades(
     expect(grid.get_by_test_id("grid-rv.bob-1")).to_contain_text("n=0")
     teacher.get_by_test_id("overview-charts-rv.dan").click()
     expect(teacher.get_by_test_id(f"in-progress-{attempts['rv.dan']['id']}")).to_be_visible()
+    teacher.goto(f"/charts?test={test['id']}&student={attempts['rv.bob']['student_id']}")
+    teacher.get_by_test_id(f"open-bar-{attempts['rv.bob']['id']}").click()  # AI server down: pending, counted
+    expect(teacher.get_by_test_id("chart-pending")).to_have_attribute("data-pending", "1")
+    expect(teacher.get_by_test_id("chart-pending")).to_contain_text("Analysis pending: 1 recording")
+    teacher.keyboard.press("Escape")
 
     # --- the student: grades and comments; a submitted test reopens on its result -------------------------
     student = review_page()
@@ -228,24 +233,25 @@ def test_teacher_grades_oral_answers_and_students_read_their_grades(
     assert not review_page.errors, f"uncaught errors in the browser: {review_page.errors}"
 
 
-def add_face_samples(database_url: str, attempt_id: int, question_id: int, emotions: list[str]) -> None:
+def add_face_samples(database_url: str, attempt_id: int, question_id: int, frames: list[tuple]) -> None:
+    """`frames`: (second, emotion or None, status, faces) per frame."""
     engine = make_engine(database_url)
     try:
         with Session(engine) as session:
             attempt = session.get(Attempt, attempt_id)
-            for i, emotion in enumerate(emotions):
+            for second, emotion, status, faces in frames:
                 session.add(
                     EmotionSample(
                         attempt_id=attempt_id,
                         question_id=question_id,
                         modality="face",
-                        captured_at=attempt.started_at + timedelta(seconds=i),
-                        offset_ms=i * 1000,
+                        captured_at=attempt.started_at + timedelta(seconds=second),
+                        offset_ms=second * 1000,
                         emotion=emotion,
-                        confidence=0.8,
-                        scores={emotion: 0.8},
-                        faces=1,
-                        status="ok",
+                        confidence=None if emotion is None else 0.8,
+                        scores=None if emotion is None else {emotion: 0.8},
+                        faces=faces,
+                        status=status,
                     )
                 )
             session.commit()
@@ -284,8 +290,10 @@ def test_points_and_right_answers_shown_only_when_the_teacher_chooses(
     for question, option in zip(test["questions"], (0, 0), strict=True):  # right, wrong
         eva.put(f"/attempts/{attempt['id']}/answers/{question['id']}", json={"selected_option": option})
     assert eva.post(f"/attempts/{attempt['id']}/submit").json()["score"] == 2
-    add_face_samples(review_database_url, attempt["id"], test["questions"][0]["id"], ["happy", "happy"])
-    add_face_samples(review_database_url, attempt["id"], test["questions"][1]["id"], ["sad"])
+    q1, q2 = (q["id"] for q in test["questions"])
+    frames_q1 = [(0, "happy", "ok", 1), (1, "happy", "ok", 1), (2, "fear", "uncertain", 1)]
+    add_face_samples(review_database_url, attempt["id"], q1, frames_q1)
+    add_face_samples(review_database_url, attempt["id"], q2, [(12, "sad", "ok", 1), (13, None, "ok", 0)])
 
     teacher.goto(f"/reports?test={test_id}")  # emotions next to right and wrong answers, with n
     expect(teacher.get_by_test_id("report-n-1")).to_have_text("2 samples, 1 student")
@@ -297,6 +305,17 @@ def test_points_and_right_answers_shown_only_when_the_teacher_chooses(
     )
     expect(teacher.get_by_role("button", name="Fused")).to_have_count(0)  # the class report has no fused view
     shot(teacher, screenshots, "55-report-by-correctness")
+
+    # the attempt's timeline: n under every bar, uncertain and empty frames as such, question boundaries
+    teacher.goto(f"/charts?test={test_id}")
+    teacher.get_by_test_id(f"open-bar-{attempt['id']}").click()
+    chart = teacher.get_by_test_id("bar-chart")
+    expect(chart).to_have_attribute("data-counts", "3,2")  # 2 happy + 1 uncertain; 1 sad + 1 nobody
+    expect(teacher.get_by_test_id("span-q1")).to_have_text(re.compile(r"Q1 ✓ 0:00–0:02 \(right\)"))
+    expect(teacher.get_by_test_id("span-q2")).to_have_text(re.compile(r"Q2 ✗ 0:12–0:13 \(wrong\)"))
+    expect(teacher.get_by_test_id("chart-uncertain")).to_contain_text("1 uncertain prediction")
+    shot(teacher, screenshots, "56-timeline-n-and-questions")
+    teacher.keyboard.press("Escape")
 
     student = review_page(390, 800)  # a phone
     login(student, "sc.eva", PASSWORD)

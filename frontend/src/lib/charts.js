@@ -17,6 +17,8 @@ export const EMOTION_COLORS = {
   sad: '#1e88e5',
   surprise: '#fb8c00',
   none: '#cfd8dc',
+  uncertain: '#b0bec5',
+  'nobody in view': '#eceff1',
 }
 
 const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
@@ -92,6 +94,7 @@ export function normaliseBar(list) {
       confidence: num(pick(b, ['mean_confidence', 'avg_confidence', 'confidence'])),
       count: num(pick(b, ['total', 'count', 'n', 'samples'])),
       questionId: pick(b, ['question_id']) ?? null,
+      sources: Array.isArray(b.sources) ? b.sources : null,
     }))
     .filter((b) => Object.keys(b.distribution).length)
     .sort((a, b) =>
@@ -132,7 +135,98 @@ export function normaliseCharts(data) {
   }
   out.presence = isObj(data?.presence) ? data.presence : null
   out.missing = isObj(data?.missing) ? data.missing : null
+  out.gaps = isObj(data?.gaps) ? data.gaps : { face: [], voice: [] }
+  out.questions = Array.isArray(data?.questions) ? data.questions : []
+  out.bucketSeconds = num(data?.bucket_seconds) ?? 10
   return out
+}
+
+/**
+ * The timeline of one modality with how much data stands behind each bar: buckets with emotions and buckets
+ * with only uncertain samples or nobody in view, each bar's share split into emotions, `uncertain` and
+ * `nobody in view` (never shown as an emotion), and a count row (`n=`) under each bar. Fused buckets say their
+ * sources instead. Returns {labels, datasets, buckets: [{time, n, analysed, uncertain, nobody, several,
+ * sources}]}.
+ */
+export function timelineChartData(bar, gaps, modality) {
+  const byTime = new Map()
+  for (const b of bar) {
+    byTime.set(b.time, { time: b.time, distribution: b.distribution, analysed: b.count ?? 0, confidence: b.confidence, sources: b.sources, uncertain: 0, nobody: 0, several: 0 })
+  }
+  for (const g of gaps || []) {
+    const entry = byTime.get(g.start_s) || { time: g.start_s, distribution: {}, analysed: 0, confidence: null, sources: null, uncertain: 0, nobody: 0, several: 0 }
+    Object.assign(entry, { uncertain: g.uncertain || 0, nobody: g.nobody || 0, several: g.several || 0 })
+    byTime.set(g.start_s, entry)
+  }
+  const buckets = [...byTime.values()].sort((a, b) => (typeof a.time === 'number' && typeof b.time === 'number' ? a.time - b.time : 0))
+  for (const b of buckets) b.n = b.analysed + b.uncertain + b.nobody
+  const share = (b, part) => (b.n ? Math.round((part / b.n) * 1000) / 10 : modality === 'fused' ? Math.round(part * 1000) / 10 : 0)
+  const all = Object.assign({}, ...buckets.map((b) => b.distribution))
+  const labels = labelsFor(modality === 'fused' ? 'voice' : modality, all).filter((l) => buckets.some((b) => b.distribution[l] > 0))
+  const datasets = labels.map((emotion) => ({
+    type: 'bar',
+    label: emotion,
+    data: buckets.map((b) => share(b, (b.distribution[emotion] || 0) * (b.n ? b.analysed : 1))),
+    backgroundColor: EMOTION_COLORS[emotion] || '#9e9e9e',
+    stack: 'emotions',
+    yAxisID: 'y',
+    order: 2,
+    maxBarThickness: 72,
+  }))
+  for (const [key, label] of [['uncertain', 'uncertain'], ['nobody', 'nobody in view']]) {
+    if (buckets.some((b) => b[key] > 0)) {
+      datasets.push({
+        type: 'bar',
+        label,
+        data: buckets.map((b) => share(b, b[key])),
+        backgroundColor: EMOTION_COLORS[label],
+        borderColor: '#78909c',
+        borderWidth: 1,
+        stack: 'emotions',
+        yAxisID: 'y',
+        order: 2,
+        maxBarThickness: 72,
+      })
+    }
+  }
+  if (buckets.some((b) => b.confidence !== null && b.confidence !== undefined)) {
+    datasets.push({
+      type: 'line',
+      label: 'confidence',
+      data: buckets.map((b) => (b.confidence == null ? null : Math.round(b.confidence * 1000) / 10)),
+      borderColor: '#263238',
+      backgroundColor: '#263238',
+      pointRadius: 3,
+      borderWidth: 2,
+      tension: 0.2,
+      yAxisID: 'y1',
+      order: 1,
+    })
+  }
+  const countRow = (b) => (modality === 'fused' ? (b.sources || []).join('+') || '—' : `n=${b.n}`)
+  return { labels: buckets.map((b) => [timeLabel(b.time), countRow(b)]), datasets, buckets }
+}
+
+/** The tooltip footer of one bucket: how much data stands behind it. */
+export function bucketFooter(b, modality) {
+  if (!b) return ''
+  if (modality === 'fused') return `sources: ${(b.sources || []).join(' + ') || 'none'}`
+  const parts = [`n = ${b.n}: ${b.analysed} with an emotion`]
+  if (b.uncertain) parts.push(`${b.uncertain} uncertain`)
+  if (b.nobody) parts.push(`${b.nobody} with nobody in view`)
+  if (b.several) parts.push(`${b.several} with several people`)
+  return parts.join(', ')
+}
+
+/** Question spans (`questions` of the charts) on the timeline's buckets: [{index, label, correct}] where
+ * `index` is the bucket a question starts in. */
+export function questionMarkers(questions, buckets, bucketS = 10) {
+  return (questions || []).map((q) => {
+    let index = buckets.findIndex((b) => typeof b.time === 'number' && q.start_s >= b.time && q.start_s < b.time + bucketS)
+    if (index < 0) index = buckets.findIndex((b) => typeof b.time === 'number' && b.time >= q.start_s)
+    const mark = q.correct === true ? ' ✓' : q.correct === false ? ' ✗' : ''
+    return { index, label: `Q${q.number}${mark}`, correct: q.correct ?? null, start: q.start_s, end: q.end_s, number: q.number }
+  })
 }
 
 function pieFromBar(bar) {
