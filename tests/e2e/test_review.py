@@ -385,3 +385,45 @@ def test_fixes_on_the_way_progress_current_question_and_plain_errors(review_page
     expect(alert).to_be_visible()
     assert "String should" not in alert.inner_text() and "body." not in alert.inner_text()
     assert not review_page.errors, f"uncaught errors in the browser: {review_page.errors}"
+
+
+def test_oral_playback_has_its_length_and_replays_after_coming_back(review_page, review_server) -> None:
+    teacher_api = make_users(review_server.url, "pb", [("pb.pia", "Pia Park")])
+    test = teacher_api.post(
+        "/tests",
+        json={
+            "title": "Playback",
+            "kind": "oral",
+            "published": True,
+            "questions": [{"prompt": "Say hello."}, {"prompt": "Say goodbye."}],
+        },
+    ).json()
+    student = review_page()
+    login(student, "pb.pia", PASSWORD)
+    student.goto(f"/tests/{test['id']}/consent")
+    student.get_by_test_id("start-without-camera").click()
+    recorder = student.get_by_test_id("oral-recorder")
+    if not student.get_by_test_id("record-button").count():
+        recorder.get_by_role("button", name="Turn on microphone").click()
+    button = student.get_by_test_id("record-button")
+    box = button.bounding_box()
+    student.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    student.mouse.down()
+    expect(recorder).to_have_attribute("data-phase", "recording")
+    student.wait_for_timeout(2500)
+    student.mouse.up()
+    expect(recorder).to_have_attribute("data-phase", "uploaded", timeout=30_000)
+    duration = re.compile(r"^[12]\.\d\d$")  # about 2.5 s, never 0:00
+    expect(student.get_by_test_id("playback").get_by_test_id("recording-audio")).to_have_attribute(
+        "data-duration", duration
+    )
+    student.get_by_test_id("next").click()
+    expect(student.get_by_test_id("question-counter")).to_have_text("Question 2 of 2")
+    student.get_by_test_id("prev").click()  # back: the saved recording plays again, from the server
+    audio = student.get_by_test_id("playback").get_by_test_id("recording-audio")
+    expect(audio).to_have_attribute("data-duration", duration)
+    audio.evaluate("a => a.play()")
+    student.wait_for_function(
+        "() => document.querySelector('[data-testid=playback] audio').currentTime > 0.3"
+    )
+    assert not review_page.errors, f"uncaught errors in the browser: {review_page.errors}"
