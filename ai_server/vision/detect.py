@@ -8,7 +8,13 @@ cascade (``frontalface_alt2``) on a normalised crop around it:
 - one box with at least ``min_neighbors`` neighbours: returned as is (the common case, no extra cost);
 - several: the ones that pass verification are kept, largest first; when none passes, the largest alone;
 - none: the weaker candidates (2..min_neighbors neighbours, found by the same cascade pass) are tried largest
-  first and the first one that passes is returned (a face Haar almost missed on a busy background).
+  first and the first one that ``frontalface_alt2`` confirms is returned (a face Haar almost missed on a busy
+  background);
+- still none (the default cascade did not fire on the face at all): with ``DetectParams.fallback``, a second
+  whole-frame pass with ``frontalface_alt2`` on the same downscaled frame; its largest box that
+  ``frontalface_alt`` confirms and that has at least ``fallback_min_neighbors`` neighbours (or, with fewer,
+  that the default cascade also confirms on the crop) is returned. About one more cascade run, on faceless
+  frames only.
 
 A box passes when ``frontalface_alt2`` finds the same face (IoU >= 0.4) and, unless the default cascade's own
 support is strong (at least ``verify_min_neighbors`` neighbours), ``frontalface_alt`` does too.
@@ -65,6 +71,11 @@ class DetectParams:
     margin: float = 0.05
     verify: bool = True
     verify_min_neighbors: int = 6
+    fallback: bool = True  # the second whole-frame pass (``frontalface_alt2``) when nothing is found
+    fallback_min_neighbors: int = 5
+    fallback_weak_min_neighbors: int = (
+        4  # with fewer than fallback_min_neighbors, the default cascade must agree
+    )
 
 
 def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
@@ -138,6 +149,31 @@ def detect_faces(grey: np.ndarray, params: DetectParams) -> list[Box]:
         return kept or [strong[0][0]]
     for box, _ in candidates:  # rescue: a face the default cascade only weakly supports
         if confirms(grey, box, VERIFY_PATH):
+            return [box]
+    if params.fallback:  # the default cascade did not fire on it at all: ask frontalface_alt2 over the frame
+        return _fallback(grey, small, scale, min_side, params)
+    return []
+
+
+def _fallback(
+    grey: np.ndarray, small: np.ndarray, scale: float, min_side: int, params: DetectParams
+) -> list[Box]:
+    """The largest ``frontalface_alt2`` box (same downscaled frame and sizes) that ``frontalface_alt``
+    confirms, with ``fallback_min_neighbors`` neighbours or, from ``fallback_weak_min_neighbors``, confirmed
+    by the default cascade as well. On empty textured rooms (tuning seeds) alt2's boxes have at most 4
+    neighbours, the faces it finds mostly 5 or more."""
+    found, counts = _cascade(VERIFY_PATH).detectMultiScale2(
+        small, scaleFactor=params.scale_factor, minNeighbors=1, minSize=(min_side, min_side)
+    )
+    candidates = sorted(
+        ((Box(*(round(v / scale) for v in box)), int(n)) for box, n in zip(found, counts, strict=True)),
+        key=lambda c: c[0].w * c[0].h,
+        reverse=True,
+    )
+    for box, n in candidates:
+        if n < params.fallback_weak_min_neighbors or not confirms(grey, box, VERIFY2_PATH):
+            continue
+        if n >= params.fallback_min_neighbors or confirms(grey, box, CASCADE_PATH):
             return [box]
     return []
 

@@ -15,7 +15,9 @@ HAPPY = val_faces("happy", 8)
 
 
 def check_face(face: dict) -> None:
-    assert set(face) == {"box", "emotion", "confidence", "scores"}
+    assert set(face) == {"box", "emotion", "confidence", "scores", "uncertain", "uncertain_reason"}
+    assert isinstance(face["uncertain"], bool)
+    assert face["uncertain_reason"] is None or isinstance(face["uncertain_reason"], str)
     assert list(face["scores"]) == list(LABELS)
     assert sum(face["scores"].values()) == pytest.approx(1.0, abs=1e-2)
     assert face["emotion"] == max(face["scores"], key=face["scores"].get)
