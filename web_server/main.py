@@ -18,13 +18,13 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from web_server.api.deps import API_PREFIX, check_path_ids
 from web_server.api.main import api_router
+from web_server.capture.worker import capture_runtime
 from web_server.core import secret_key
 from web_server.core.config import Settings, get_settings
 from web_server.core.db import make_engine
 from web_server.frontend import add_frontend_routes
 from web_server.middleware.body_limits import BodyLimitMiddleware
 from web_server.middleware.headers import SecurityHeadersMiddleware
-from web_server.services.capture import capture_runtime
 from web_server.services.errors import DomainError
 
 DB_UNAVAILABLE = (

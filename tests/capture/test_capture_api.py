@@ -250,10 +250,10 @@ def test_store_raw_frames_and_recording_retention(client, people, happy, speech,
     from sqlmodel import Session
 
     from tests.conftest import make_test_settings
+    from web_server.capture.retention import sweep_media
     from web_server.main import create_app
     from web_server.models.base import utcnow
     from web_server.models.emotion import CaptureMedia
-    from web_server.services.capture import sweep_media
 
     attempt = start_attempt(client, people, kind="oral")
     aid, q1 = attempt["id"], attempt["test"]["questions"][0]["id"]

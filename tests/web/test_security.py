@@ -17,10 +17,10 @@ from sqlmodel import select
 from tests.conftest import make_test_settings
 from tests.support.api import API, PASSWORD, create_test, login, oral_payload, single_choice_payload
 from tests.support.uvicorn import free_port
+from web_server.capture import samples as capture_samples
 from web_server.core.config import Settings
 from web_server.main import create_app
 from web_server.models import Answer, CaptureMedia
-from web_server.services import capture
 
 OLD_REPOSITORY_KEY = "dev-secret-key-change-me-in-production-0123456789"
 CONSENT = {"camera": True, "microphone": True}
@@ -181,7 +181,7 @@ def test_a_failure_while_storing_a_recording_leaves_no_file_and_no_answer(
         def broken(*_args, **_kwargs):
             raise RuntimeError("disk or database failure while storing")
 
-        monkeypatch.setattr(capture, "offset_ms", broken)
+        monkeypatch.setattr(capture_samples, "offset_ms", broken)
         assert _audio(client, people, attempt_id, question_id).status_code == 500
     assert _media_files(settings) == []
     assert db_session.exec(select(Answer)).all() == []

@@ -1,5 +1,5 @@
 """What an upload may do before anything is analysed: consent, the lawful-use mode, the frame rate per attempt
-and each attempt's share of the retry queue (used by services/capture.py).
+and each attempt's share of the retry queue (used by web_server/capture/).
 
 - Frames need the attempt's `camera` consent and a mode other than `off` (403 otherwise, with the reason).
 - Recordings are always kept as answers; they are analysed only with `microphone` consent and a mode other

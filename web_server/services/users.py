@@ -10,12 +10,12 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
+from web_server.capture.files import remove_attempt_media
 from web_server.core.config import Settings
 from web_server.core.security import hash_password, verify_password
 from web_server.models.attempt import Answer, Attempt
 from web_server.models.base import is_valid_id
 from web_server.models.user import ImportError_, ImportReport, Role, User, UserCreate, UserUpdate
-from web_server.services.capture import remove_attempt_media
 from web_server.services.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 
 CSV_COLUMNS = ("username", "password", "full_name", "role")

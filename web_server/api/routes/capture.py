@@ -9,9 +9,10 @@ from sqlmodel import Session, SQLModel
 
 from web_server.ai_client import AIClient, get_ai_client
 from web_server.api.deps import CurrentUser, SessionDep, SettingsDep
+from web_server.capture import checks
+from web_server.capture.upload import capture
 from web_server.models.base import MAX_ID
 from web_server.models.emotion import Modality, SampleRead
-from web_server.services import capture
 
 router = APIRouter(tags=["capture"])
 AIDep = Annotated[AIClient, Depends(get_ai_client)]
@@ -54,11 +55,11 @@ async def _capture(
     when_field: str,
     upload: UploadFile,
 ) -> CaptureResult:
-    at = capture.parse_client_time(when, when_field)
+    at = checks.parse_client_time(when, when_field)
     limit = settings.MAX_IMAGE_BYTES if modality == Modality.face else settings.MAX_AUDIO_BYTES
     data = await upload.read(limit + 1)
     engine = request.app.state.engine
-    stored = await capture.capture(
+    stored = await capture(
         session,
         lambda: Session(engine),
         settings,
