@@ -316,6 +316,9 @@ def test_points_and_right_answers_shown_only_when_the_teacher_chooses(
     expect(teacher.get_by_test_id("chart-uncertain")).to_contain_text("1 uncertain prediction")
     shot(teacher, screenshots, "56-timeline-n-and-questions")
     teacher.keyboard.press("Escape")
+    teacher.get_by_test_id(f"open-pie-{attempt['id']}").click()
+    expect(teacher.get_by_test_id("pie-n")).to_have_text("n = 3 frames with an emotion.")
+    teacher.keyboard.press("Escape")
 
     student = review_page(390, 800)  # a phone
     login(student, "sc.eva", PASSWORD)

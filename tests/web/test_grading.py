@@ -142,3 +142,16 @@ def test_single_choice_answers_are_not_graded_by_hand_and_use_max_points(client,
     result = submit(client, people.student, attempt)
     assert result["score"] == 5 and result["max_score"] == 5
     assert grade(client, people.teacher, attempt, q1, 1).status_code == 422
+
+
+def test_a_grade_outlives_the_teacher_who_gave_it(client, people):
+    test = oral_test(client, people.teacher, points=(2,))
+    attempt = start(client, people.student, test, NO_ANALYSIS)
+    q1 = attempt["questions"][0]
+    post_audio(client, people.student, attempt, q1)
+    submit(client, people.student, attempt)
+    assert grade(client, people.teacher2, attempt, q1, 2, "Good").status_code == 200
+    r = client.delete(f"{API}/users/{people.ids['teacher2']}", headers=people.admin)
+    assert r.status_code == 204, r.text
+    body = client.get(f"{API}/attempts/{attempt['id']}", headers=people.student).json()
+    assert body["score"] == 2 and body["answers"][0]["comment"] == "Good"
