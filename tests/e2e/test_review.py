@@ -230,6 +230,21 @@ def test_teacher_grades_oral_answers_and_students_read_their_grades(
     student.goto(f"/tests/{test['id']}/consent")
     expect(student).to_have_url(re.compile(rf"/results/{attempts['rv.ann']['id']}$"))
     expect(student.get_by_test_id("review-score")).to_have_text("3 / 5")
+    assert student.evaluate("document.documentElement.scrollWidth") <= 1280
+
+    phone = review_page(320, 700)  # the teacher's screens on a small phone never scroll sideways
+    login(phone, "rv.teacher", PASSWORD)
+    for path, ready in [
+        (f"/manage/tests/{test['id']}/overview", "overview-table"),
+        (f"/manage/tests/{test['id']}/grading", "grading-student"),
+        (f"/results/{attempts['rv.ann']['id']}", "review-score"),
+    ]:
+        phone.goto(path)
+        expect(phone.get_by_test_id(ready)).to_be_visible()
+        phone.wait_for_timeout(300)
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 330, f"{path} scrolls sideways at 320 px ({width} px wide)"
+    shot(phone, screenshots, "57-phone-review-teacher")
     assert not review_page.errors, f"uncaught errors in the browser: {review_page.errors}"
 
 
