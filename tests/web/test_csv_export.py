@@ -77,3 +77,18 @@ def test_formula_cells_are_neutralised_and_numbers_kept():
     assert [cell(v) for v in ("=SUM(A1)", "+1", "-x", "@a", "\tx", "plain", -3, 2.5, None, True)] == [
         "'=SUM(A1)", "'+1", "'-x", "'@a", "'\tx", "plain", "-3", "2.5", "", "yes",
     ]  # fmt: skip
+
+
+def test_validation_errors_are_said_plainly():
+    import pytest
+    from pydantic import ValidationError
+
+    from web_server.models.user import UserCreate
+    from web_server.services.messages import field_errors
+
+    with pytest.raises(ValidationError) as caught:
+        UserCreate(username="x", password="short", role="wizard")
+    text = field_errors(caught.value)
+    assert "String should" not in text and "Input should" not in text
+    assert "Password must be at least 8 characters long." in text
+    assert "Role must be student, teacher or admin." in text

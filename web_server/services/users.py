@@ -16,6 +16,7 @@ from web_server.core.security import hash_password, verify_password
 from web_server.models.attempt import Answer, Attempt
 from web_server.models.base import is_valid_id
 from web_server.models.user import ImportError_, ImportReport, Role, User, UserCreate, UserUpdate
+from web_server.services import messages
 from web_server.services.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 
 CSV_COLUMNS = ("username", "password", "full_name", "role")
@@ -144,11 +145,7 @@ def delete_user(session: Session, settings: Settings, actor: User, user_id: int)
 
 
 def _validation_message(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors():
-        field = ".".join(str(p) for p in error["loc"]) or "row"
-        parts.append(f"{field}: {error['msg']}")
-    return "; ".join(parts)
+    return messages.field_errors(exc)
 
 
 def import_csv(session: Session, settings: Settings, content: bytes) -> ImportReport:
