@@ -155,3 +155,31 @@ def test_a_grade_outlives_the_teacher_who_gave_it(client, people):
     assert r.status_code == 204, r.text
     body = client.get(f"{API}/attempts/{attempt['id']}", headers=people.student).json()
     assert body["score"] == 2 and body["answers"][0]["comment"] == "Good"
+
+
+def test_concurrent_grades_of_one_attempt_all_count(client, people):
+    import threading
+
+    test = oral_test(client, people.teacher, points=(1, 1, 1, 1))
+    attempt = start(client, people.student, test, NO_ANALYSIS)
+    for q in attempt["questions"]:
+        post_audio(client, people.student, attempt, q)
+    submit(client, people.student, attempt)
+    barrier = threading.Barrier(len(attempt["questions"]))
+    codes = []
+
+    def give(question, who):
+        barrier.wait()
+        codes.append(grade(client, who, attempt, question, 1).status_code)
+
+    graders = [people.teacher, people.teacher2, people.admin, people.teacher]
+    threads = [
+        threading.Thread(target=give, args=pair) for pair in zip(attempt["questions"], graders, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes == [200] * 4
+    body = client.get(f"{API}/attempts/{attempt['id']}", headers=people.student).json()
+    assert body["score"] == 4 and body["awaiting_grading"] is False

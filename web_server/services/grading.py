@@ -69,6 +69,11 @@ def grade_answer(
         raise Conflict("This attempt is still in progress: grade it after the student submits.")
     if grade.points > question.max_points:
         raise InvalidInput(f"points must be between 0 and {question.max_points} (this question's maximum).")
+    # lock the attempt row first (PostgreSQL: until commit; SQLite: the write lock), so two teachers grading
+    # two answers at once never both rescore without the other's grade
+    session.connection().execute(
+        update(Attempt).where(col(Attempt.id) == attempt.id).values(score=Attempt.score)
+    )
     answer = session.exec(
         select(Answer).where(Answer.attempt_id == attempt.id, Answer.question_id == question.id)
     ).first()
