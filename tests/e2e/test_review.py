@@ -174,6 +174,12 @@ def test_teacher_grades_oral_answers_and_students_read_their_grades(
     teacher.get_by_test_id("save-grade-1").click()
     expect(teacher.get_by_test_id("grading-score")).to_have_text("3 / 5")  # the unanswered one counts 0
     shot(teacher, screenshots, "51-grading-next-student")
+    admin = api_login(review_server.url, ADMIN_USERNAME, ADMIN_PASSWORD)
+    viewed = [
+        (e["action"], e["detail"])
+        for e in admin.get("/audit", params={"student_id": attempts["rv.ann"]["student_id"]}).json()
+    ]  # the grading screen read Ann's voice emotions once, and that is on her audit log
+    assert viewed == [("emotions", f"emotions of attempt {attempts['rv.ann']['id']}")]
 
     # --- the overview: statuses, scores, filter, sort, CSV; the charts list marks attempts in progress ----
     teacher.goto(f"/manage/tests/{test['id']}/overview")
