@@ -350,6 +350,13 @@ def test_points_and_right_answers_shown_only_when_the_teacher_chooses(
     expect(student.get_by_test_id("review-correct-2")).to_have_text("Wrong")
     shot(student, screenshots, "54-student-review-phone")
     assert student.evaluate("document.documentElement.scrollWidth") <= 390
+    student.goto("/charts")  # the per-question chart on a phone: short labels with n, none clipped
+    student.get_by_test_id(f"open-bar-{attempt['id']}").click()
+    student.get_by_test_id("view-questions").click()
+    expect(student.get_by_test_id("per-question-chart").locator("canvas")).to_be_visible()
+    shot(student, screenshots, "58-phone-per-question")
+    student.keyboard.press("Escape")
+    student.goto(f"/results/{attempt['id']}")
 
     teacher.goto(f"/manage/tests/{test_id}")
     teacher.locator('[data-testid="test-show-correct"] input').uncheck()
