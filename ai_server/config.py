@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     max_audio_seconds: float = 120.0
 
     batch_max_size: int = 64
+    batch_max_images: int = 128  # frames per POST /v1/face/batch
+    max_batch_bytes: int = 64 * 1024 * 1024  # body of one POST /v1/face/batch
     batch_max_wait_ms: float = 3.0
     thread_pool_size: int = 4
     opencv_threads: int = 0

@@ -18,6 +18,8 @@ class BodySizeLimit:
 
     def limit_for(self, path: str) -> tuple[int, str]:
         s = self.settings
+        if path.startswith("/v1/face/batch"):
+            return s.max_batch_bytes, "batch of images"
         if path.startswith("/v1/voice"):
             return s.max_audio_bytes, "audio"
         if path.startswith("/v1/face"):

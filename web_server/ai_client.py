@@ -1,4 +1,4 @@
-"""HTTP client for the AI server (`/v1/face`, `/v1/voice`).
+"""HTTP client for the AI server (`/v1/face`, `/v1/face/batch`, `/v1/voice`).
 
 One pooled `httpx.AsyncClient` per web process, created in the app's lifespan and closed with it. Every call
 maps the AI server's answers to two domain errors:
@@ -11,6 +11,7 @@ maps the AI server's answers to two domain errors:
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -112,9 +113,12 @@ class AIClient:
     async def _call(
         self, path: str, field: str, data: bytes, filename: str, content_type: str, params: dict | None
     ) -> dict[str, Any]:
-        files = {field: (filename, data, content_type or "application/octet-stream")}
+        files = [(field, (filename, data, content_type or "application/octet-stream"))]
+        return await self._send(path, files, None, params)
+
+    async def _send(self, path: str, files: list, form: dict | None, params: dict | None) -> dict[str, Any]:
         try:
-            response = await self._client.post(path, files=files, params=params)
+            response = await self._client.post(path, files=files, data=form, params=params)
         except httpx.TimeoutException as exc:
             raise AIUnavailable("The AI server did not answer in time.") from exc
         except httpx.HTTPError as exc:
@@ -145,6 +149,30 @@ class AIClient:
         if not isinstance(body.get("faces"), list):
             raise AIUnavailable("The AI server's face answer has no 'faces' list.")
         return body
+
+    async def face_batch(self, frames: list[tuple[bytes, str, list[int] | None]]) -> list[dict]:
+        """POST /v1/face/batch with several frames (bytes, content type, hint box or None) in ONE request ->
+        one result per frame, in order: {"faces": [...], "roi": bool} or {"error": {"status", "detail"}}.
+        Never fails fast: the workers call it (the breaker is for requests a person waits on)."""
+        files = [
+            ("images", (f"frame-{i}.jpg", data, content_type or "image/jpeg"))
+            for i, (data, content_type, _) in enumerate(frames)
+        ]
+        form = {"hints": json.dumps([hint for _, _, hint in frames])}
+        try:
+            body = await self._send("/v1/face/batch", files, form, None)
+        except AIUnavailable:
+            self._down_until = time.monotonic() + self._breaker_s
+            raise
+        self._down_until = 0.0
+        results = body.get("results")
+        if not isinstance(results, list) or len(results) != len(frames):
+            raise AIUnavailable("The AI server's batch answer does not have one result per frame.")
+        if not all(
+            isinstance(r, dict) and (isinstance(r.get("faces"), list) or r.get("error")) for r in results
+        ):
+            raise AIUnavailable("The AI server's batch answer has a result without 'faces'.")
+        return results
 
     async def voice(
         self,

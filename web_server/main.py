@@ -18,6 +18,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from web_server.api.deps import API_PREFIX, check_path_ids
 from web_server.api.main import api_router
+from web_server.capture.metrics import metrics_endpoint
 from web_server.capture.worker import capture_runtime
 from web_server.core import secret_key
 from web_server.core.config import Settings, get_settings
@@ -73,11 +74,11 @@ def with_signing_key(settings: Settings) -> Settings:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for `settings` (default: the process settings). Tests build one per database."""
     settings = with_signing_key(settings or get_settings())
-    engine = make_engine(settings.DATABASE_URL)
+    engine = make_engine(settings.DATABASE_URL, **settings.pool_options())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with capture_runtime(app.state, settings, engine):  # AI client + retry queue
+        async with capture_runtime(app.state, settings, engine):  # AI client + analysis workers
             yield
         engine.dispose()
 
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.FORWARDED_ALLOW_IPS:  # outermost: the client address is the proxy's X-Forwarded-For
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.FORWARDED_ALLOW_IPS)
     app.include_router(api_router, prefix=API_PREFIX, dependencies=[Depends(check_path_ids)])
+    app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)
     add_frontend_routes(app, settings.FRONTEND_DIST)
     return app
 

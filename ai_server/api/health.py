@@ -1,7 +1,8 @@
 """Liveness, readiness and the model list."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ai_server.api.deps import get_registry
 
@@ -32,3 +33,9 @@ async def readyz(request: Request) -> JSONResponse:
 async def models(request: Request) -> list[dict]:
     """Each loaded model: name, version, kind, labels, input_size, val_accuracy, training_data, licence."""
     return get_registry(request).infos()
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics() -> Response:
+    """Prometheus text format: per-stage time per frame, requests, batch sizes, face searches, errors."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

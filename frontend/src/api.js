@@ -260,18 +260,18 @@ export async function downloadResultsCsv(testId) {
   return { blob: data, filename: match ? match[1] : `test-${testId}-results.csv` }
 }
 
-// ---- capture (status codes matter: 200 live, 202 pending, 503 unavailable) ----
-const CAPTURE_ACCEPT = [202, 503, 502, 504]
+// ---- capture (202 queued, 200 saved, 429/503 with Retry-After: skip frames until then) ----
+const CAPTURE_ACCEPT = [202, 429, 503, 502, 504]
 export async function postFrame(attemptId, jpeg, capturedAt, questionId) {
   const form = new FormData()
   form.append('image', jpeg, 'frame.jpg')
   form.append('captured_at', capturedAt)
   form.append('question_id', String(questionId))
-  const { status, data } = await request('POST', `/attempts/${attemptId}/frames`, {
+  const { status, data, response } = await request('POST', `/attempts/${attemptId}/frames`, {
     form,
     accept: CAPTURE_ACCEPT,
   })
-  return { status, data }
+  return { status, data, response }
 }
 export async function postAudio(attemptId, audio, questionId, startedAt) {
   const form = new FormData()

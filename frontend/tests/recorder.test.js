@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { initialRecorderState, pickAudioMimeType, recorderReducer, rmsLevel } from '../src/lib/recorder'
-import { ANALYSIS, analysisFromStatus } from '../src/lib/analysis'
+import { ANALYSIS, analysisFromStatus, retryAfterSeconds } from '../src/lib/analysis'
 
 const run = (state, ...events) => events.reduce(recorderReducer, state)
 
@@ -18,7 +18,7 @@ describe('recorder state', () => {
     expect(s.url).toBe('blob:1')
     expect(s.startedAt).toBe('t0')
     expect(s.analysis).toBe('live')
-    expect(s.message).toBe('Answer saved and analysed.')
+    expect(s.message).toBe('Answer saved. It is being analysed.')
   })
 
   it('says when the analysis will follow later', () => {
@@ -99,10 +99,15 @@ describe('analysis status', () => {
     expect(analysisFromStatus(200)).toBe('live')
     expect(analysisFromStatus(202)).toBe('pending')
     expect(analysisFromStatus(202, { status: 'pending' })).toBe('pending')
+    // every upload is queued: on time it is live, behind (AI server down or busy) it is pending
+    expect(analysisFromStatus(202, { status: 'pending', delayed: false })).toBe('live')
+    expect(analysisFromStatus(202, { status: 'pending', delayed: true })).toBe('pending')
     expect(analysisFromStatus(202, { status: 'unanalysed' })).toBe('unanalysed') // queue full: skipped
     expect(ANALYSIS.unanalysed.label).toMatch(/unavailable for this frame/)
     expect(ANALYSIS.pending.label).toMatch(/pending/)
     expect(analysisFromStatus(503)).toBe('unavailable')
+    expect(retryAfterSeconds({ headers: new Headers({ 'Retry-After': '7' }) })).toBe(7)
+    expect(retryAfterSeconds({ headers: new Headers() })).toBe(0)
     expect(analysisFromStatus(0)).toBe('unavailable')
     expect(analysisFromStatus(415)).toBeNull()
   })

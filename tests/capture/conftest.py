@@ -18,6 +18,7 @@ FAST_RETRY = {
     "RETRY_POLL_S": 0.1,
     "RETRY_MAX_ATTEMPTS": 1000,
     "MEDIA_SWEEP_INTERVAL_S": 0.5,
+    "FACE_HINT_REFRESH": 1,  # every frame searched whole, exact face counts (test_pipeline.py: hints)
 }
 
 

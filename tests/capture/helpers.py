@@ -76,3 +76,31 @@ def wait_for(predicate, timeout: float = 90.0, every: float = 0.3) -> Any:
             return value
         time.sleep(every)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def analysed_timeline(
+    client: httpx.Client, headers: dict, attempt_id: int, count: int | None = None, **params
+):
+    """The attempt's timeline once the analysis workers have handled every queued upload (no sample is
+    `pending`), with at least `count` samples when given."""
+    from tests.support.api import API
+
+    def settled():
+        r = client.get(f"{API}/attempts/{attempt_id}/emotions", headers=headers, params=params)
+        assert r.status_code == 200, r.text
+        timeline = r.json()
+        done = all(s["status"] != "pending" for s in timeline) and (count is None or len(timeline) >= count)
+        return done and (timeline or [None])
+
+    timeline = wait_for(settled, timeout=120)
+    return [s for s in timeline if s is not None]
+
+
+def assert_queued(response: httpx.Response, modality: str = "face") -> dict:
+    """A 202 `pending` upload with its one placeholder sample."""
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["status"] == "pending" and "kept and queued" in body["message"], body
+    [sample] = body["samples"]
+    assert sample["status"] == "pending" and sample["modality"] == modality and sample["emotion"] is None
+    return body

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.capture.helpers import at_offset, parse, post_audio, post_frame, start_attempt, wait_for
+from tests.capture.helpers import (
+    analysed_timeline,
+    at_offset,
+    parse,
+    post_audio,
+    post_frame,
+    start_attempt,
+    wait_for,
+)
 from tests.capture.media import one_face, webm_speech
 from tests.support.api import API
 
@@ -26,7 +34,8 @@ def test_ai_server_stopped_mid_attempt_then_back(client, people, ai_server, fram
     attempt = start_attempt(client, people, kind="oral")
     aid = attempt["id"]
     q1, q2 = (q["id"] for q in attempt["test"]["questions"])
-    assert post_frame(client, people.student, aid, q1, at_offset(attempt, 1), frame).status_code == 200
+    assert post_frame(client, people.student, aid, q1, at_offset(attempt, 1), frame).status_code == 202
+    analysed_timeline(client, people.student, aid, 1)
 
     ai_server.stop()
     try:

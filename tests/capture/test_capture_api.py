@@ -1,4 +1,5 @@
-"""Frames and oral answers through the web server to the real AI server; ownership; bad media; reading."""
+"""Frames and oral answers through the web server (queued, 202) and its analysis workers to the real AI
+server; ownership; bad media; reading."""
 
 from __future__ import annotations
 
@@ -9,7 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.capture.helpers import CONSENT, at_offset, parse, post_audio, post_frame, start_attempt
+from tests.capture.helpers import (
+    CONSENT,
+    analysed_timeline,
+    assert_queued,
+    at_offset,
+    parse,
+    post_audio,
+    post_frame,
+    start_attempt,
+)
 from tests.capture.media import no_face, one_face, three_faces, webm_speech
 from tests.support.api import API
 from web_server.services.fusion import FACE_LABELS, VOICE_LABELS
@@ -34,26 +44,20 @@ def test_frames_become_face_samples_with_times_and_questions(client, people, hap
     attempt = start_attempt(client, people)
     q1, q2, _ = (q["id"] for q in attempt["test"]["questions"])
     sent = [(3.2, q1, happy, 1), (14.5, q1, several, 3), (25.0, q2, no_face(), 0)]
-    for offset, qid, jpeg, n_faces in sent:
+    for offset, qid, jpeg, _ in sent:
         r = post_frame(client, people.student, attempt["id"], qid, at_offset(attempt, offset), jpeg)
-        assert r.status_code == 200, r.text
-        body = r.json()
-        assert body["status"] == "analysed"
-        [sample] = body["samples"]
-        assert sample["faces"] == n_faces and sample["question_id"] == qid
+        body = assert_queued(r)
+        assert body["samples"][0]["question_id"] == qid and body["delayed"] is False
+
+    timeline = analysed_timeline(client, people.student, attempt["id"], 3, modality="face")
+    assert [(s["question_id"], s["faces"]) for s in timeline] == [(q1, 1), (q1, 3), (q2, 0)]
+    for sample, (*_, n_faces) in zip(timeline, sent, strict=True):
         if n_faces:
-            assert sample["emotion"] in FACE_LABELS
+            assert sample["emotion"] in FACE_LABELS and sample["status"] in ("ok", "uncertain")
             assert sample["confidence"] == pytest.approx(sample["scores"][sample["emotion"]])
             assert math.fsum(sample["scores"].values()) == pytest.approx(1.0, abs=0.01)
         else:
             assert sample["emotion"] is None and sample["scores"] is None
-
-    r = client.get(
-        f"{API}/attempts/{attempt['id']}/emotions", headers=people.student, params={"modality": "face"}
-    )
-    assert r.status_code == 200
-    timeline = r.json()
-    assert [(s["question_id"], s["faces"]) for s in timeline] == [(q1, 1), (q1, 3), (q2, 0)]
     for s, (offset, *_rest) in zip(timeline, sent, strict=True):
         assert abs((parse(s["captured_at"]) - at_offset(attempt, offset)).total_seconds()) < 0.002
     assert (
@@ -89,10 +93,9 @@ def test_audio_is_the_answer_and_gives_timed_voice_samples(client, people, happy
     q1, q2 = (q["id"] for q in attempt["test"]["questions"])
     started = at_offset(attempt, 12.0)
     r = post_audio(client, people.student, attempt["id"], q2, started, speech)
-    assert r.status_code == 200, r.text
-    body = r.json()
-    assert body["status"] == "analysed" and body["samples"]
-    for s in body["samples"]:
+    assert_queued(r, "voice")
+    voice = analysed_timeline(client, people.student, attempt["id"], 1, modality="voice")
+    for s in voice:
         assert s["modality"] == "voice" and s["question_id"] == q2 and s["emotion"] in VOICE_LABELS
         assert 0 <= s["segment_start_s"] < s["segment_end_s"] <= 5.5
         delta = (parse(s["captured_at"]) - started).total_seconds()
@@ -105,9 +108,10 @@ def test_audio_is_the_answer_and_gives_timed_voice_samples(client, people, happy
     assert len(files) == 1 and files[0].read_bytes() == speech
 
     r = post_frame(client, people.student, attempt["id"], q2, at_offset(attempt, 13.0), happy)
-    assert r.status_code == 200
+    assert r.status_code == 202
+    analysed_timeline(client, people.student, attempt["id"], len(voice) + 1)
     charts = client.get(f"{API}/attempts/{attempt['id']}/charts", headers=people.student).json()
-    n_voice = len(body["samples"])
+    n_voice = len(voice)
     assert sum(b["total"] for b in charts["bar"]["voice"]) == n_voice
     assert sum(p["count"] for p in charts["pie"]["voice"]) == n_voice
     assert math.fsum(p["share"] for p in charts["pie"]["voice"]) == pytest.approx(1.0, abs=0.001)
@@ -139,7 +143,8 @@ def test_ownership_and_closed_attempts(client, people, happy):
         post_frame(client, people.student, aid, other["test"]["questions"][0]["id"], at, happy).status_code
         == 404
     )
-    assert post_frame(client, people.student, aid, q1, at, happy).status_code == 200
+    assert post_frame(client, people.student, aid, q1, at, happy).status_code == 202
+    analysed_timeline(client, people.student, aid, 1)
 
     for path in ("emotions", "charts"):
         assert client.get(f"{API}/attempts/{aid}/{path}", headers=people.student2).status_code == 404
@@ -168,11 +173,12 @@ def test_ownership_and_closed_attempts(client, people, happy):
     assert r.status_code == 409 and "submitted" in r.json()["detail"]
 
 
-def test_bad_media_gets_the_ai_servers_message_and_nothing_is_lost(client, people, speech):
+def test_bad_media_is_refused_with_a_message_and_nothing_is_lost(client, people, speech):
     attempt = start_attempt(client, people, kind="oral")
     aid, q1 = attempt["id"], attempt["test"]["questions"][0]["id"]
     at = at_offset(attempt, 1)
-    assert post_audio(client, people.student, aid, q1, at, speech).status_code == 200
+    assert post_audio(client, people.student, aid, q1, at, speech).status_code == 202
+    analysed_timeline(client, people.student, aid, 1)
 
     r = post_frame(client, people.student, aid, q1, at, b"this is not a picture")
     assert r.status_code == 415 and "image" in r.json()["detail"].lower()
@@ -192,11 +198,18 @@ def test_bad_media_gets_the_ai_servers_message_and_nothing_is_lost(client, peopl
     big = b"\xff" * (client.app.state.settings.MAX_IMAGE_BYTES + 1)
     assert post_frame(client, people.student, aid, q1, at, big).status_code == 413
 
+    # bytes that look like a picture but cannot be decoded: accepted, then the AI server refuses them and
+    # the frame is marked unanalysed (a gap, never an emotion)
+    broken = b"\xff\xd8\xff\xe0 cut short" + b"\x00" * 64
+    assert post_frame(client, people.student, aid, q1, at_offset(attempt, 5), broken).status_code == 202
+    face = analysed_timeline(client, people.student, aid, 1, modality="face")
+    assert [(s["status"], s["emotion"]) for s in face] == [("unanalysed", None)]
+
     # the first (good) recording is still the answer, with its samples; the bad uploads left nothing
     got = client.get(f"{API}/attempts/{aid}", headers=people.student).json()
     assert [a["has_recording"] for a in got["answers"]] == [True]
     samples = client.get(f"{API}/attempts/{aid}/emotions", headers=people.student).json()
-    assert samples and {s["modality"] for s in samples} == {"voice"}
+    assert samples and {s["modality"] for s in samples if s["status"] != "unanalysed"} == {"voice"}
     assert len(list(Path(client.app.state.settings.MEDIA_DIR).rglob("*.webm"))) == 1
 
 
@@ -206,20 +219,14 @@ def test_report_json_and_csv_add_up(client, people, happy, several, speech):
     q1, q2 = (q["id"] for q in attempt["test"]["questions"])
     r2 = client.post(f"{API}/tests/{test_id}/attempts", headers=people.student2, json=CONSENT)
     other = r2.json()
-    assert (
-        post_frame(client, people.student, attempt["id"], q1, at_offset(attempt, 1), happy).status_code == 200
+    assert_queued(post_frame(client, people.student, attempt["id"], q1, at_offset(attempt, 1), happy))
+    assert_queued(post_frame(client, people.student2, other["id"], q1, at_offset(attempt, 2), several))
+    assert_queued(post_frame(client, people.student2, other["id"], q2, at_offset(attempt, 3), no_face()))
+    assert_queued(
+        post_audio(client, people.student, attempt["id"], q2, at_offset(attempt, 4), speech), "voice"
     )
-    assert (
-        post_frame(client, people.student2, other["id"], q1, at_offset(attempt, 2), several).status_code
-        == 200
-    )
-    assert (
-        post_frame(client, people.student2, other["id"], q2, at_offset(attempt, 3), no_face()).status_code
-        == 200
-    )
-    voice = post_audio(client, people.student, attempt["id"], q2, at_offset(attempt, 4), speech).json()[
-        "samples"
-    ]
+    analysed_timeline(client, people.student2, other["id"], 2)
+    voice = analysed_timeline(client, people.student, attempt["id"], 2, modality="voice")
 
     report = client.get(f"{API}/tests/{test_id}/report", headers=people.teacher).json()
     assert report["attempts"] == 2 and [q["question_id"] for q in report["questions"]] == [q1, q2]
@@ -264,14 +271,16 @@ def test_store_raw_frames_and_recording_retention(client, people, happy, speech,
         AI_SERVER_URL=base.AI_SERVER_URL,
         AI_TIMEOUT_S=60.0,
         STORE_RAW_FRAMES=True,
+        MEDIA_DIR=base.MEDIA_DIR,  # one media store for every process (either app's worker may analyse it)
     )
     with TestClient(create_app(keep)) as other:
-        r = post_frame(other, people.student, aid, q1, at_offset(attempt, 1), happy)
-        assert r.status_code == 200 and r.json()["status"] == "analysed"
-    [kept] = list(Path(keep.MEDIA_DIR).rglob("*.jpg"))
+        assert_queued(post_frame(other, people.student, aid, q1, at_offset(attempt, 1), happy))
+        analysed_timeline(other, people.student, aid, 1)
+    [kept] = list(Path(base.MEDIA_DIR).rglob("*.jpg"))
     assert kept.read_bytes() == happy
 
-    assert post_audio(client, people.student, aid, q1, at_offset(attempt, 2), speech).status_code == 200
+    assert post_audio(client, people.student, aid, q1, at_offset(attempt, 2), speech).status_code == 202
+    analysed_timeline(client, people.student, aid, 2)
     [recording] = list(Path(base.MEDIA_DIR).rglob("*.webm"))
     engine = client.app.state.engine
     with Session(engine) as session:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.capture.helpers import at_offset, post_audio, post_frame, start_attempt
+from tests.capture.helpers import analysed_timeline, at_offset, post_audio, post_frame, start_attempt
 from tests.capture.media import one_face, webm_speech
 from tests.support.api import API
 
@@ -34,11 +34,12 @@ def test_refused_then_given_then_withdrawn(client, people, speech):
     )
     assert r.status_code == 200
     r = post_frame(client, people.student, aid, q1, at_offset(attempt, 3), frame)
-    assert r.status_code == 200 and r.json()["status"] == "analysed"
+    assert r.status_code == 202 and r.json()["status"] == "pending"
     r = post_audio(client, people.student, aid, q2, at_offset(attempt, 4), speech)
-    assert r.status_code == 200 and r.json()["status"] == "analysed" and r.json()["samples"]
-    timeline = client.get(f"{API}/attempts/{aid}/emotions", headers=people.student).json()
+    assert r.status_code == 202 and r.json()["status"] == "pending" and r.json()["samples"]
+    timeline = analysed_timeline(client, people.student, aid, 2)
     assert {s["modality"] for s in timeline} == {"face", "voice"}
+    assert all(s["status"] in ("ok", "uncertain") for s in timeline)
 
     client.put(f"{API}/attempts/{aid}/consent", headers=people.student, json={"microphone": False})
     timeline = client.get(f"{API}/attempts/{aid}/emotions", headers=people.student).json()

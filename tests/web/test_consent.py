@@ -36,6 +36,12 @@ def _samples(client, attempt_id: int) -> list[EmotionSample]:
         return list(session.exec(select(EmotionSample).where(EmotionSample.attempt_id == attempt_id)).all())
 
 
+def _queued_frames(client) -> int:
+    """Frames waiting for analysis: in the database (`capture_media.data`), not on disk."""
+    with Session(client.app.state.engine) as session:
+        return len(session.exec(select(CaptureMedia).where(CaptureMedia.data.is_not(None))).all())
+
+
 def _files(client, pattern: str) -> list[Path]:
     return list(Path(client.app.state.settings.MEDIA_DIR).rglob(pattern))
 
@@ -101,14 +107,14 @@ def test_withdrawing_consent_deletes_what_was_analysed_under_it(client, people):
         assert post_audio(client, who, att).status_code == 202
     add_samples(client.app.state.engine, attempt, ["happy", "sad"], "face")
     add_samples(client.app.state.engine, attempt, ["calm"], "voice")
-    assert len(_files(client, "*.jpg")) == 2 and len(_files(client, "*.webm")) == 2
+    assert _queued_frames(client) == 2 and len(_files(client, "*.webm")) == 2
 
     r = client.put(f"{API}/attempts/{aid}/consent", headers=people.student, json={"camera": False})
     assert r.status_code == 200, r.text
     assert (r.json()["camera"], r.json()["microphone"]) == (False, True)
     assert {s.modality for s in _samples(client, aid)} == {"voice"}  # every face sample is gone
     assert [m.modality for m in _media(client, aid)] == ["voice"]  # the queued frame too
-    assert len(_files(client, "*.jpg")) == 1  # only the other student's frame is left
+    assert _queued_frames(client) == 1  # only the other student's frame is left
     assert post_frame(client, people.student, attempt).status_code == 403
 
     r = client.put(f"{API}/attempts/{aid}/consent", headers=people.student, json={"microphone": False})

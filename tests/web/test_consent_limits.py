@@ -7,10 +7,12 @@ import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 
 from tests.support.api import API
 from tests.web.trust_support import dead_ai_settings, new_test, post_audio, post_frame, start
 from web_server.main import create_app
+from web_server.models.emotion import CaptureMedia
 
 CONSENT = {"camera": True, "microphone": True}
 
@@ -67,4 +69,6 @@ def test_an_attempt_cannot_take_the_whole_queue_and_messages_tell_the_truth(
         assert post_frame(app, people.student2, other).json()["status"] == "unanalysed"
         r = post_frame(app, people.student2, other).json()
         assert r["status"] == "unanalysed" and "the waiting queue is full" in r["message"]
-    assert len(list(Path(shared.MEDIA_DIR).rglob("*.jpg"))) == 3  # only the queued frames are on disk
+    with Session(app.app.state.engine) as session:  # only the queued frames are kept (in the database)
+        kept = session.exec(select(CaptureMedia).where(CaptureMedia.data.is_not(None))).all()
+        assert len(kept) == 3 and not list(Path(shared.MEDIA_DIR).rglob("*.jpg"))

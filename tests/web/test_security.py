@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 import stat
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -20,7 +21,7 @@ from tests.support.uvicorn import free_port
 from web_server.capture import samples as capture_samples
 from web_server.core.config import Settings
 from web_server.main import create_app
-from web_server.models import Answer, CaptureMedia
+from web_server.models import Answer, CaptureMedia, EmotionSample
 
 OLD_REPOSITORY_KEY = "dev-secret-key-change-me-in-production-0123456789"
 CONSENT = {"camera": True, "microphone": True}
@@ -374,7 +375,12 @@ def test_an_analysed_recording_is_stored_owner_only_with_its_samples(
     app.state.ai_client.voice = voice
     attempt_id, question_id = _oral_attempt(client, people)
     stored = _audio(client, people, attempt_id, question_id)
-    assert stored.status_code == 200 and stored.json()["status"] == "analysed", stored.text
+    assert stored.status_code == 202 and stored.json()["status"] == "pending", stored.text
+    deadline = time.monotonic() + 30  # the analysis worker stores the samples
+    while db_session.exec(select(CaptureMedia)).one().status == "pending" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        db_session.expire_all()
+    assert [s.emotion for s in db_session.exec(select(EmotionSample)).all()] == ["happy"]
     (file,) = _media_files(settings)
     assert stat.S_IMODE(file.stat().st_mode) == 0o600 and stat.S_IMODE(file.parent.stat().st_mode) == 0o700
     media = db_session.exec(select(CaptureMedia)).one()

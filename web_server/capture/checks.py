@@ -13,7 +13,6 @@ from web_server.models.test import Question, Test, TestKind
 from web_server.models.user import Role, User
 from web_server.services.attempts import get_open_attempt_for_student
 from web_server.services.errors import (
-    DomainError,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -37,12 +36,44 @@ AUDIO_EXTENSIONS = {
 }
 
 
-class MediaRejected(DomainError):
-    """The AI server refused the media; carries its status code (413, 415, 422...) and message."""
+def sniff_image(data: bytes) -> str | None:
+    """'jpeg', 'png' or 'webp' from the first bytes (as the AI server reads them), else None."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
 
-    def __init__(self, status_code: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status_code = status_code if 400 <= status_code < 500 else 422
+
+def sniff_audio(data: bytes) -> str | None:
+    """A recording's container from its first bytes (WebM, Ogg, MP4, WAV, FLAC, MP3), else None."""
+    head = data[:12]
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm"
+    if head[:4] == b"OggS":
+        return "ogg"
+    if head[4:8] == b"ftyp":
+        return "mp4"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "wav"
+    if head[:4] == b"fLaC":
+        return "flac"
+    if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "mp3"
+    return None
+
+
+def check_media_type(data: bytes, is_image: bool) -> None:
+    """415 for bytes that are no picture (JPEG, PNG, WebP) or no recording: refused before anything is
+    stored. What passes and still cannot be decoded is refused by the AI server later (`unanalysed`)."""
+    if is_image and sniff_image(data) is None:
+        raise UnsupportedMedia("The upload is not a supported image; send JPEG, PNG or WebP.")
+    if not is_image and sniff_audio(data) is None:
+        raise UnsupportedMedia(
+            "The upload is not a supported audio recording; send WebM/Opus, Ogg, MP4, WAV, FLAC or MP3."
+        )
 
 
 # --- checks ----------------------------------------------------------------------------------------

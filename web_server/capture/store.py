@@ -1,17 +1,22 @@
-"""Storing an upload with its rows: analysed, pending (queued for analysis), or kept as the answer only."""
+"""Storing an upload with its rows: queued for analysis (`pending`), refused by a full queue
+(`unanalysed`), or kept as the answer only (`saved`).
+
+A queued frame waits in the database (`capture_media.data`), so that every web server and worker process
+reaches it, unless STORE_RAW_FRAMES keeps it as a file. A recording is the question's answer: a file under
+MEDIA_DIR (`files.staged_media`: written, its rows committed, then published; removed if the rows fail).
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from web_server.capture import samples as from_results
 from web_server.capture.files import remove_media_file, staged_media
-from web_server.capture.samples import samples_from_result
 from web_server.core.config import Settings
 from web_server.models.attempt import Attempt
 from web_server.models.base import utcnow
@@ -42,12 +47,14 @@ def pending_count(session: Session) -> int:
 
 @dataclass
 class Stored:
-    """What an upload produced: `status` analysed | pending | unanalysed, and the samples stored."""
+    """What an upload produced: `status` pending | unanalysed | saved, and the samples stored (placeholders:
+    the analysis replaces them). `delayed`: the analysis is behind (AI server down or overloaded)."""
 
     status: str
     samples: list[EmotionSample] = field(default_factory=list)
     media_id: int | None = None
     message: str | None = None
+    delayed: bool = False
 
 
 def _media_row(
@@ -72,7 +79,7 @@ def _media_row(
     )
 
 
-def store_analysed(
+def store_queued(
     session: Session,
     settings: Settings,
     user: User,
@@ -82,54 +89,22 @@ def store_analysed(
     at: datetime,
     data: bytes,
     content_type: str,
-    result: dict,
+    delay: str | None,
 ) -> Stored:
-    """Store an analysed upload: samples; the recording (audio) or the frame if STORE_RAW_FRAMES."""
-    keep = modality == Modality.voice or settings.STORE_RAW_FRAMES
-    with staged_media(settings, attempt.id, modality, data, content_type, keep) as file:
-        media = None
-        if file is not None:
-            media = _media_row(
-                attempt, question_id, modality, at, data, content_type, file.relative, MediaStatus.analysed
-            )
-            session.add(media)
-            session.flush()
-        media_id = media.id if media else None
-        samples = samples_from_result(attempt, question_id, modality, at, result, media_id)
-        session.add_all(samples)
-        session.flush()
-        if modality == Modality.voice:  # commits the rows above with the answer
-            _save_recording_answer(session, settings, user, attempt.id, question_id, file.relative)
-        session.add_all([media, *samples] if media else samples)
-        session.commit()
-    for s in samples:
-        session.refresh(s)
-    return Stored(MediaStatus.analysed, samples, media_id)
-
-
-def store_pending(
-    session: Session,
-    settings: Settings,
-    user: User,
-    attempt: Attempt,
-    question_id: int,
-    modality: str,
-    at: datetime,
-    data: bytes,
-    content_type: str,
-    reason: str,
-) -> Stored:
-    """Keep an upload the AI server could not analyse now; queue it, or mark it unanalysed if the queue
-    is full (a recording is kept as the answer in both cases; a frame is dropped when not queued)."""
+    """Queue an upload for the analysis workers (`pending`, with a placeholder sample), or mark it
+    unanalysed when the queue is full (a recording is kept as the answer in both cases; a frame is dropped
+    when not queued). `delay`: why the analysis is behind right now (None: it keeps up)."""
     refusal = capture_rules.queue_refusal(session, settings, attempt.id, modality)
     queued = refusal is None
     status = MediaStatus.pending if queued else MediaStatus.unanalysed
-    keep_file = queued or modality == Modality.voice or settings.STORE_RAW_FRAMES
+    in_db = queued and modality == Modality.face and not settings.STORE_RAW_FRAMES
+    keep_file = (queued and not in_db) or modality == Modality.voice or settings.STORE_RAW_FRAMES
     with staged_media(settings, attempt.id, modality, data, content_type, keep_file) as file:
         relative = file.relative if file else None
         media = _media_row(attempt, question_id, modality, at, data, content_type, relative, status)
-        media.next_try_at = utcnow() + timedelta(seconds=settings.RETRY_BACKOFF_S) if queued else None
-        media.last_error = (reason if queued else f"{reason} The retry queue is full.")[:500]
+        media.data = data if in_db else None
+        media.next_try_at = utcnow() if queued else None
+        media.last_error = None if queued else f"The waiting queue refused it: {refusal}."[:500]
         session.add(media)
         session.flush()
         sample = EmotionSample(
@@ -148,19 +123,19 @@ def store_pending(
         session.add_all([media, sample])
         session.commit()
     session.refresh(sample)
-    if queued:
-        what = "frame" if modality == Modality.face else "recording (your answer is saved)"
-        message = f"{reason} This {what} is kept and queued: it will be analysed when the AI server answers."
+    what = "frame" if modality == Modality.face else "recording (your answer is saved)"
+    if queued and delay is None:
+        message = f"This {what} is kept and queued: it will be analysed in a few seconds."
+    elif queued:
+        message = f"{delay} This {what} is kept and queued: it will be analysed when the AI server answers."
     elif modality == Modality.face:
-        message = (
-            f"The AI server is not available and {refusal}: this frame was not kept and will not be analysed."
-        )
+        message = f"The analysis is busy and {refusal}: this frame was not kept and will not be analysed."
     else:
         message = (
-            f"Your answer is saved, but the AI server is not available and {refusal}: "
+            f"Your answer is saved, but the analysis is busy and {refusal}: "
             "this recording will not be analysed for emotion."
         )
-    return Stored(str(status), [sample], media.id, message)
+    return Stored(str(status), [sample], media.id, message, delayed=queued and delay is not None)
 
 
 def store_kept(

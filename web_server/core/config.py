@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     RETRY_MAX_ATTEMPTS: int = Field(default=8, ge=1)  # then the media is marked unanalysed
     RETRY_BACKOFF_S: float = Field(default=5.0, gt=0)  # first retry delay, doubled each time...
     RETRY_BACKOFF_MAX_S: float = Field(default=600.0, gt=0)  # ... up to this
-    RETRY_POLL_S: float = Field(default=2.0, gt=0)  # how often the retry worker looks for due media
+    RETRY_POLL_S: float = Field(default=0.5, gt=0)  # how often an idle analysis worker looks for due media
     MEDIA_SWEEP_INTERVAL_S: float = Field(default=3600.0, gt=0)  # retention and orphan-file sweep
     FUSION_FACE_WEIGHT: float = Field(default=0.5, ge=0)
     FUSION_VOICE_WEIGHT: float = Field(default=0.5, ge=0)
@@ -73,6 +73,19 @@ class Settings(BaseSettings):
     RETRY_QUEUE_PER_ATTEMPT: int = Field(default=40, ge=0)  # one attempt's share of the retry queue
     FRAME_MIN_INTERVAL_S: float = Field(default=1.0, ge=0)  # at most one frame per attempt this often...
     FRAME_BURST: int = Field(default=3, ge=1)  # ... after a burst of this many (network jitter); then 429
+
+    # --- analysis pipeline (web_server/capture/: uploads are queued, workers analyse them in batches) ----
+    ANALYSIS_WORKERS: int = Field(default=1, ge=0)  # per web process (0: python -m web_server.worker)
+    ANALYSIS_BATCH_MAX: int = Field(default=32, ge=1)  # frames per request to the AI server's batch endpoint
+    ANALYSIS_VOICE_CONCURRENCY: int = Field(default=2, ge=1)  # recordings one worker analyses at once
+    ANALYSIS_BATCH_WAIT_S: float = Field(default=0.05, ge=0)  # woken by an upload, wait this long for more
+    ANALYSIS_LAG_WARN_S: float = Field(default=20.0, gt=0)  # queue older: uploads say "delayed"
+    FACE_HINT_REFRESH: int = Field(default=10, ge=1)  # frames per attempt between whole-frame face searches
+    # database connections per process: uploads and reads take one each for a few ms, each worker loop up
+    # to two; beyond pool + overflow a request waits at most DB_POOL_TIMEOUT_S, then 503 (never 30 s)
+    DB_POOL_SIZE: int = Field(default=10, ge=1)
+    DB_MAX_OVERFLOW: int = Field(default=10, ge=0)
+    DB_POOL_TIMEOUT_S: float = Field(default=5.0, gt=0)
 
     # --- lawful use (README "Lawful-use modes"; docs/privacy.md) ----------------------------------------
     # off: nothing analysed | self: students see their own emotions only | aggregate: teachers also see
@@ -113,6 +126,17 @@ class Settings(BaseSettings):
     @property
     def secret_key_file(self) -> Path:
         return self.DATA_DIR / "secret_key"
+
+    def pool_options(self, workers: int | None = None) -> dict:
+        """Connection pool of one process (PostgreSQL): room for its worker loops on top of the requests."""
+        if self.is_sqlite:
+            return {}
+        loops = self.ANALYSIS_WORKERS if workers is None else workers
+        return {
+            "pool_size": self.DB_POOL_SIZE + 2 * loops,
+            "max_overflow": self.DB_MAX_OVERFLOW,
+            "pool_timeout": self.DB_POOL_TIMEOUT_S,
+        }
 
     @property
     def is_sqlite(self) -> bool:

@@ -5,9 +5,12 @@
   is one segment of a recording, timed `started_at + segment offset`. `status` is `ok` (analysed),
   `uncertain` (analysed, but the AI server flagged the prediction as unreliable: counted apart, never as an
   emotion), `pending` (media kept, waiting for the AI server) or `unanalysed` (gave up; the UI shows a gap).
-- `CaptureMedia`: an uploaded file kept on disk under MEDIA_DIR (`path` is relative to it). Audio
-  recordings are the oral answers and stay until the retention period ends; frames only stay while pending
-  (or always, with STORE_RAW_FRAMES).
+- `CaptureMedia`: an upload, and the analysis queue (`status` pending: waiting for a worker). A webcam frame
+  waits in `data` (the database, so that every web server and worker process reaches it) and its bytes are
+  dropped once analysed; with STORE_RAW_FRAMES it is a file under MEDIA_DIR instead (`path`, relative to
+  it), kept. Audio recordings are the oral answers: files that stay until the retention period ends.
+- `CaptureHint`: the last face box found for an attempt, sent to the AI server with its next frames
+  (it looks there first); `uses` counts the frames analysed with it since the last whole-frame search.
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ class MediaStatus(StrEnum):
 
 class CaptureMedia(SQLModel, table=True):
     __tablename__ = "capture_media"
-    __table_args__ = (sa.Index("ix_capture_media_status_next_try", "status", "next_try_at"),)
+    # the analysis queue: due media of one modality, oldest first (and the pending count)
+    __table_args__ = (sa.Index("ix_capture_media_queue", "status", "modality", "next_try_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     attempt_id: int = Field(foreign_key="attempts.id", ondelete="CASCADE", index=True)
@@ -57,6 +61,18 @@ class CaptureMedia(SQLModel, table=True):
     next_try_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    data: bytes | None = Field(default=None, sa_type=sa.LargeBinary)  # a queued frame's bytes
+
+
+class CaptureHint(SQLModel, table=True):
+    """Where the attempt's face was last seen (full-frame pixels), for the AI server's region search."""
+
+    __tablename__ = "capture_hint"
+
+    attempt_id: int = Field(foreign_key="attempts.id", ondelete="CASCADE", primary_key=True)
+    box: str = Field(max_length=64)  # "x,y,w,h"
+    uses: int = 0  # frames analysed with this hint since the last whole-frame search
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class EmotionSample(SQLModel, table=True):

@@ -1,11 +1,18 @@
 /**
- * Emotion-analysis status shown to the student, derived from the capture responses:
- * 200/201 live, 202 pending (queued for later) or 202 `{status: "unanalysed"}` (the retry queue is full:
- * this upload is not analysed at all), 503/502/504 or no connection unavailable.
+ * Emotion-analysis status shown to the student, derived from the capture responses. Every upload is queued
+ * and answered 202 at once: `{status: "pending", delayed: false}` live (the workers analyse it within
+ * seconds), `{status: "pending", delayed: true}` (or no `delayed`) pending (the analysis is behind, e.g. the
+ * AI server is down: it is kept and analysed later), `{status: "unanalysed"}` (the queue is full: this upload
+ * is not analysed at all); 429 paused; 503 (the server is overloaded: frames are skipped until Retry-After),
+ * 502/504 or no connection unavailable.
  */
 export const ANALYSIS = {
   starting: { label: 'Emotion analysis: starting', color: 'grey', help: 'Waiting for the first frame.' },
-  live: { label: 'Emotion analysis: live', color: 'success', help: 'Your frames and answers are analysed now.' },
+  live: {
+    label: 'Emotion analysis: live',
+    color: 'success',
+    help: 'Your frames and answers are analysed within seconds.',
+  },
   pending: {
     label: 'Emotion analysis: pending',
     color: 'warning',
@@ -38,7 +45,16 @@ export function analysisFromStatus(status, body = null) {
   if (status === 200 && body?.status === 'saved') return 'saved' // kept as the answer, never analysed
   if (status === 429) return 'paused'
   if (status === 200 || status === 201) return 'live'
-  if (status === 202) return body?.status === 'unanalysed' ? 'unanalysed' : 'pending'
+  if (status === 202) {
+    if (body?.status === 'unanalysed') return 'unanalysed'
+    return body?.status === 'pending' && body.delayed === false ? 'live' : 'pending'
+  }
   if (status === 0 || status === 502 || status === 503 || status === 504) return 'unavailable'
   return null // other 4xx: a problem with this one upload, not with the analysis service
+}
+
+/** Seconds to wait before the next frame from a 429/503 response's Retry-After (0: none given). */
+export function retryAfterSeconds(response) {
+  const value = Number.parseInt(response?.headers?.get?.('Retry-After') ?? '', 10)
+  return Number.isFinite(value) && value > 0 ? Math.min(value, 300) : 0
 }

@@ -56,7 +56,7 @@ export function recorderReducer(state, event) {
           event.analysis === 'saved'
             ? 'Answer saved. It is not analysed for emotion.'
             : event.analysis === 'live'
-            ? 'Answer saved and analysed.'
+            ? 'Answer saved. It is being analysed.'
             : event.analysis === 'unanalysed'
               ? 'Answer saved. Emotion analysis is unavailable for this recording.'
               : event.analysis
