@@ -261,7 +261,8 @@ export async function downloadResultsCsv(testId) {
 }
 
 // ---- capture (202 queued, 200 saved, 429/503 with Retry-After: skip frames until then) ----
-const CAPTURE_ACCEPT = [202, 429, 503, 502, 504]
+const CAPTURE_ACCEPT = [202, 429, 503, 502, 504] // frames: a refused frame is skipped, never retried
+const RECORDING_ACCEPT = [202] // a recording is the answer: anything but 200/202 is an error to retry
 export async function postFrame(attemptId, jpeg, capturedAt, questionId) {
   const form = new FormData()
   form.append('image', jpeg, 'frame.jpg')
@@ -281,7 +282,7 @@ export async function postAudio(attemptId, audio, questionId, startedAt) {
   form.append('started_at', startedAt)
   const { status, data } = await request('POST', `/attempts/${attemptId}/audio`, {
     form,
-    accept: CAPTURE_ACCEPT,
+    accept: RECORDING_ACCEPT,
   })
   return { status, data }
 }

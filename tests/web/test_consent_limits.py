@@ -65,10 +65,17 @@ def test_an_attempt_cannot_take_the_whole_queue_and_messages_tell_the_truth(
         r = post_audio(app, people.student, greedy)
         assert r.status_code == 202 and r.json()["status"] == "unanalysed"
         assert "Your answer is saved" in r.json()["message"] and "will not be analysed" in r.json()["message"]
-        # when the whole queue is full, everybody is told the truth
-        assert post_frame(app, people.student2, other).json()["status"] == "unanalysed"
-        r = post_frame(app, people.student2, other).json()
-        assert r["status"] == "unanalysed" and "the waiting queue is full" in r["message"]
+        # when the whole queue is full, frames are refused (503, Retry-After: the browser skips frames) and
+        # everybody is told the truth; a recording is still kept as the answer
+        r = post_frame(app, people.student2, other)
+        assert r.status_code == 503 and int(r.headers["Retry-After"]) > 0
+        assert "the waiting queue is full" in r.json()["detail"] and "not stored" in r.json()["detail"]
+        r = post_audio(app, people.student2, other)
+        assert r.status_code == 202 and r.json()["status"] == "unanalysed"
+        assert (
+            "the waiting queue is full" in r.json()["message"]
+            and "Your answer is saved" in r.json()["message"]
+        )
     with Session(app.app.state.engine) as session:  # only the queued frames are kept (in the database)
         kept = session.exec(select(CaptureMedia).where(CaptureMedia.data.is_not(None))).all()
         assert len(kept) == 3 and not list(Path(shared.MEDIA_DIR).rglob("*.jpg"))

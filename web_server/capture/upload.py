@@ -28,8 +28,11 @@ from web_server.core.config import Settings
 from web_server.models.emotion import Modality
 from web_server.models.user import User
 from web_server.services import capture_rules
+from web_server.services.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
+
+OVERLOAD_RETRY_S = 10  # Retry-After of a frame refused because the analysis queue is full
 
 
 def accept(
@@ -56,6 +59,14 @@ def accept(
                 )
         else:
             capture_rules.check_frame_allowed(session, settings, attempt)
+            depth = capture_rules.queue_depth(session, settings)
+            if depth >= settings.RETRY_QUEUE_MAX:  # overload: backpressure, nothing stored
+                session.rollback()
+                raise ServiceUnavailable(
+                    f"The analysis is overloaded: the waiting queue is full ({depth} uploads of all students "
+                    f"are waiting). This frame was not stored; send the next one in {OVERLOAD_RETRY_S} s.",
+                    headers={"Retry-After": str(OVERLOAD_RETRY_S)},
+                )
             capture_rules.claim_frame_slot(session, settings, attempt.id)
         delay = health.delay(session, settings)
         return store_queued(

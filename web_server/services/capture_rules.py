@@ -7,8 +7,10 @@ and each attempt's share of the retry queue (used by web_server/capture/).
 - Frames are limited per attempt to one every FRAME_MIN_INTERVAL_S after a burst of FRAME_BURST (a generic
   cell rate algorithm; its state, the next frame's theoretical arrival time, is a column of the attempt, so
   every web server process shares it): beyond it 429 with Retry-After.
-- The retry queue holds at most RETRY_QUEUE_MAX media, and at most RETRY_QUEUE_PER_ATTEMPT of one modality
-  of one attempt, so one student cannot crowd out the others.
+- The analysis queue holds at most RETRY_QUEUE_MAX media, and at most RETRY_QUEUE_PER_ATTEMPT of one modality
+  of one attempt, so one student cannot crowd out the others. A frame that finds the whole queue full is
+  refused with 503 and Retry-After (the browser skips frames until then); a recording is still kept as the
+  answer (`unanalysed`).
 """
 
 from __future__ import annotations
@@ -89,10 +91,20 @@ def claim_frame_slot(
         session.expire_on_commit = expire
 
 
+def queue_depth(session: Session, settings: Settings) -> int:
+    """Media waiting for analysis, counted up to RETRY_QUEUE_MAX (a bounded index scan)."""
+    waiting = (
+        select(CaptureMedia.id)
+        .where(CaptureMedia.status == MediaStatus.pending)
+        .limit(settings.RETRY_QUEUE_MAX)
+    )
+    return session.exec(select(func.count()).select_from(waiting.subquery())).one()
+
+
 def queue_refusal(session: Session, settings: Settings, attempt_id: int, modality: str) -> str | None:
     """None when the retry queue can take one more medium of this attempt; otherwise why it cannot."""
     pending = (CaptureMedia.status == MediaStatus.pending,)
-    total = session.exec(select(func.count()).select_from(CaptureMedia).where(*pending)).one()
+    total = queue_depth(session, settings)
     if total >= settings.RETRY_QUEUE_MAX:
         return f"the waiting queue is full ({total} uploads of all students are waiting)"
     mine = session.exec(

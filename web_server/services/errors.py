@@ -42,3 +42,7 @@ class InvalidInput(DomainError):
 
 class TooManyRequests(DomainError):
     status_code = 429
+
+
+class ServiceUnavailable(DomainError):
+    status_code = 503
