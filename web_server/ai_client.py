@@ -68,8 +68,10 @@ class AIClient:
     ) -> None:
         self._breaker_s = breaker_s
         self._down_until = 0.0
+        # several AI servers (comma-separated): requests go round-robin; an unavailable one is skipped
+        self._urls = [u.strip().rstrip("/") for u in base_url.split(",") if u.strip()] or [""]
+        self._next = 0
         self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
             timeout=httpx.Timeout(timeout_s, connect=min(connect_timeout_s, timeout_s)),
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             transport=transport,
@@ -77,7 +79,11 @@ class AIClient:
 
     @property
     def base_url(self) -> str:
-        return str(self._client.base_url)
+        return self._urls[0]
+
+    @property
+    def urls(self) -> list[str]:
+        return list(self._urls)
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -117,8 +123,23 @@ class AIClient:
         return await self._send(path, files, None, params)
 
     async def _send(self, path: str, files: list, form: dict | None, params: dict | None) -> dict[str, Any]:
+        """POST to the next AI server in turn; an unavailable one is skipped (the others are tried)."""
+        start, n = self._next, len(self._urls)
+        self._next = (start + 1) % n
+        error: AIUnavailable | None = None
+        for i in range(n):
+            try:
+                return await self._send_to(self._urls[(start + i) % n], path, files, form, params)
+            except AIUnavailable as exc:
+                error = exc
+        assert error is not None
+        raise error
+
+    async def _send_to(
+        self, base: str, path: str, files: list, form: dict | None, params: dict | None
+    ) -> dict[str, Any]:
         try:
-            response = await self._client.post(path, files=files, data=form, params=params)
+            response = await self._client.post(base + path, files=files, data=form, params=params)
         except httpx.TimeoutException as exc:
             raise AIUnavailable("The AI server did not answer in time.") from exc
         except httpx.HTTPError as exc:
