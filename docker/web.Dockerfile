@@ -17,4 +17,4 @@ RUN pip install --no-cache-dir ".[web]"
 COPY --from=frontend /src/frontend/dist /app/frontend/dist
 ENV FRONTEND_DIST=/app/frontend/dist MEDIA_DIR=/data/media
 EXPOSE 8000
-CMD ["sh", "-c", "python -m web_server.prestart && exec uvicorn web_server.main:app --host 0.0.0.0 --port 8000 --no-proxy-headers"]
+CMD ["sh", "-c", "python -m web_server.prestart && exec uvicorn web_server.main:app --host 0.0.0.0 --port 8000 --no-proxy-headers --workers ${WEB_WORKERS:-2}"]

@@ -36,6 +36,14 @@ if [ $dev = 1 ] && [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
 fi
 
+if [ $dev = 1 ] && [ ! -x /usr/sbin/nginx ]; then
+  echo "==> installing nginx from Debian (the replica test puts it in front of two web processes)"
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq nginx-light >/dev/null
+fi
+
 if [ -f frontend/package.json ]; then
   fstamp=frontend/dist/.built
   newest=$(find frontend/src frontend/index.html frontend/package-lock.json frontend/vite.config.* \
