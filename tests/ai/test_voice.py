@@ -47,6 +47,7 @@ def check_result(body: dict) -> None:
         assert abs(sum(part["scores"].values()) - 1) < 0.01
         assert part["emotion"] == max(part["scores"], key=part["scores"].get)
         assert part["confidence"] == part["scores"][part["emotion"]]
+        assert isinstance(part["uncertain"], bool)
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +144,7 @@ def test_models_lists_the_voice_model(ai_client: httpx.Client) -> None:
     assert ser["labels"] == VOICE_LABELS
     assert len(ser["input_size"]) == 3
     assert 0.4 <= ser["val_accuracy"] <= 1  # 8 classes: chance is 0.125
-    assert "RAVDESS" in ser["training_data"]
-    assert ser["licence"] == "CC BY-NC-SA 4.0 (inherited from RAVDESS)"
+    for corpus in ("RAVDESS", "CREMA-D", "TESS"):
+        assert corpus in ser["training_data"]
+    assert "non-commercial" in ser["licence"]
     assert ser["version"]
