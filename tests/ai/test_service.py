@@ -47,6 +47,8 @@ def test_models_lists_the_face_model(ai_client: httpx.Client) -> None:
             "val_accuracy",
             "training_data",
             "licence",
+            "temperature",
+            "uncertain_below",
         }
 
 
