@@ -55,7 +55,7 @@ def test_ai_server_stopped_mid_attempt_then_back(client, people, ai_server, fram
 
     def analysed():
         samples = client.get(f"{API}/attempts/{aid}/emotions", headers=people.teacher).json()
-        return all(s["status"] == "ok" for s in samples) and samples
+        return all(s["status"] in ("ok", "uncertain") for s in samples) and samples
 
     samples = wait_for(analysed, timeout=120)
     face = [s for s in samples if s["modality"] == "face"]
@@ -70,10 +70,8 @@ def test_ai_server_stopped_mid_attempt_then_back(client, people, ai_server, fram
             s["segment_start_s"], abs=0.002
         )
     charts = client.get(f"{API}/attempts/{aid}/charts", headers=people.teacher).json()
-    assert charts["missing"] == {
-        "face": {"pending": 0, "unanalysed": 0, "uncertain": 0},
-        "voice": {"pending": 0, "unanalysed": 0, "uncertain": 0},
-    }
+    for modality in ("face", "voice"):  # analysed (some may be uncertain), nothing waiting or given up
+        assert charts["missing"][modality]["pending"] == charts["missing"][modality]["unanalysed"] == 0
     media = Path(client.app.state.settings.MEDIA_DIR)
     assert list(media.rglob("*.jpg")) == []  # the queued frame went once analysed
     assert [p.read_bytes() for p in media.rglob("*.webm")] == [speech]

@@ -90,11 +90,13 @@ def store_queued(
     data: bytes,
     content_type: str,
     delay: str | None,
+    depth: int | None = None,
 ) -> Stored:
     """Queue an upload for the analysis workers (`pending`, with a placeholder sample), or mark it
     unanalysed when the queue is full (a recording is kept as the answer in both cases; a frame is dropped
-    when not queued). `delay`: why the analysis is behind right now (None: it keeps up)."""
-    refusal = capture_rules.queue_refusal(session, settings, attempt.id, modality)
+    when not queued). `delay`: why the analysis is behind right now (None: it keeps up); `depth`: the queue's
+    depth if the caller has just counted it."""
+    refusal = capture_rules.queue_refusal(session, settings, attempt.id, modality, depth)
     queued = refusal is None
     status = MediaStatus.pending if queued else MediaStatus.unanalysed
     in_db = queued and modality == Modality.face and not settings.STORE_RAW_FRAMES

@@ -57,6 +57,7 @@ def accept(
                 return store_kept(
                     session, settings, user, attempt, question_id, modality, at, data, content_type, refusal
                 )
+            depth = None
         else:
             capture_rules.check_frame_allowed(session, settings, attempt)
             depth = capture_rules.queue_depth(session, settings)
@@ -70,7 +71,7 @@ def accept(
             capture_rules.claim_frame_slot(session, settings, attempt.id)
         delay = health.delay(session, settings)
         return store_queued(
-            session, settings, user, attempt, question_id, modality, at, data, content_type, delay
+            session, settings, user, attempt, question_id, modality, at, data, content_type, delay, depth
         )
     finally:
         session.expunge_all()

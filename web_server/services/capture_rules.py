@@ -101,10 +101,12 @@ def queue_depth(session: Session, settings: Settings) -> int:
     return session.exec(select(func.count()).select_from(waiting.subquery())).one()
 
 
-def queue_refusal(session: Session, settings: Settings, attempt_id: int, modality: str) -> str | None:
+def queue_refusal(
+    session: Session, settings: Settings, attempt_id: int, modality: str, total: int | None = None
+) -> str | None:
     """None when the retry queue can take one more medium of this attempt; otherwise why it cannot."""
     pending = (CaptureMedia.status == MediaStatus.pending,)
-    total = queue_depth(session, settings)
+    total = queue_depth(session, settings) if total is None else total
     if total >= settings.RETRY_QUEUE_MAX:
         return f"the waiting queue is full ({total} uploads of all students are waiting)"
     mine = session.exec(
