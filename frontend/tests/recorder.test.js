@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { initialRecorderState, pickAudioMimeType, recorderReducer, rmsLevel } from '../src/lib/recorder'
 import { ANALYSIS, analysisFromStatus, retryAfterSeconds } from '../src/lib/analysis'
+import { frameSize } from '../src/lib/capture'
 
 const run = (state, ...events) => events.reduce(recorderReducer, state)
 
@@ -110,5 +111,14 @@ describe('analysis status', () => {
     expect(retryAfterSeconds({ headers: new Headers() })).toBe(0)
     expect(analysisFromStatus(0)).toBe('unavailable')
     expect(analysisFromStatus(415)).toBeNull()
+  })
+})
+
+describe('frame size', () => {
+  it('sends frames at most 480 px wide, keeping the aspect ratio', () => {
+    expect(frameSize(640, 480)).toEqual({ width: 480, height: 360 })
+    expect(frameSize(1280, 720)).toEqual({ width: 480, height: 270 })
+    expect(frameSize(320, 240)).toEqual({ width: 320, height: 240 })
+    expect(frameSize(0, 0)).toBeNull()
   })
 })

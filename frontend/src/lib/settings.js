@@ -12,5 +12,7 @@ export const frameIntervalSeconds = () =>
 
 /** JPEG quality of the frames (0..1). */
 export const FRAME_JPEG_QUALITY = 0.85
+/** Widest frame sent, in pixels: the AI server detects faces on at most 240 px, so 480 px loses nothing. */
+export const FRAME_MAX_WIDTH = 480
 /** Shortest oral answer kept, in milliseconds (shorter holds are treated as accidental). */
 export const MIN_RECORDING_MS = 600
