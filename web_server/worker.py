@@ -22,7 +22,7 @@ from web_server.core.db import make_engine
 
 async def run(workers: int, metrics_port: int | None) -> None:
     settings = get_settings()
-    engine = make_engine(settings.DATABASE_URL, **settings.pool_options(workers))
+    engine = make_engine(settings.DATABASE_URL, **settings.worker_pool_options(workers))
     if metrics_port:
         from prometheus_client import start_http_server
 

@@ -26,6 +26,7 @@ from web_server.capture.health import AnalysisHealth
 from web_server.capture.queue import Claimed, Outcome, apply_outcomes, claim, hints_for
 from web_server.capture.retention import sweep_media
 from web_server.core.config import Settings
+from web_server.core.db import make_engine
 from web_server.models.emotion import Modality
 
 log = logging.getLogger(__name__)
@@ -224,6 +225,15 @@ async def analysis_runtime(
 
 @contextlib.asynccontextmanager
 async def capture_runtime(state: Any, settings: Settings, engine: Engine) -> AsyncIterator[None]:
-    """For the web app's lifespan: the AI client, the analysis health and ANALYSIS_WORKERS worker loops."""
-    async with analysis_runtime(state, settings, engine, settings.ANALYSIS_WORKERS):
-        yield
+    """For the web app's lifespan: the AI client, the analysis health and ANALYSIS_WORKERS worker loops.
+
+    The worker loops have their own small connection pool: when a crowd of uploads holds every connection of
+    the requests' pool, the workers still drain the queue (and the queue's bound turns the crowd away)."""
+    loops = settings.ANALYSIS_WORKERS
+    own = make_engine(settings.DATABASE_URL, **settings.worker_pool_options(loops)) if loops else engine
+    try:
+        async with analysis_runtime(state, settings, own, loops):
+            yield
+    finally:
+        if own is not engine:
+            own.dispose()

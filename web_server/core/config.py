@@ -127,16 +127,21 @@ class Settings(BaseSettings):
     def secret_key_file(self) -> Path:
         return self.DATA_DIR / "secret_key"
 
-    def pool_options(self, workers: int | None = None) -> dict:
-        """Connection pool of one process (PostgreSQL): room for its worker loops on top of the requests."""
+    def pool_options(self) -> dict:
+        """The requests' connection pool of one web process (PostgreSQL)."""
         if self.is_sqlite:
             return {}
-        loops = self.ANALYSIS_WORKERS if workers is None else workers
         return {
-            "pool_size": self.DB_POOL_SIZE + 2 * loops,
+            "pool_size": self.DB_POOL_SIZE,
             "max_overflow": self.DB_MAX_OVERFLOW,
             "pool_timeout": self.DB_POOL_TIMEOUT_S,
         }
+
+    def worker_pool_options(self, loops: int) -> dict:
+        """The analysis workers' own pool (PostgreSQL): two connections per loop (frames and recordings)."""
+        if self.is_sqlite:
+            return {}
+        return {"pool_size": 2 * max(1, loops), "max_overflow": 2, "pool_timeout": 30.0}
 
     @property
     def is_sqlite(self) -> bool:
