@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 import pytest
 
@@ -21,7 +19,7 @@ def batch_answer(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json={"results": [{"faces": [], "roi": False, "error": None}] * n})
 
 
-def test_requests_alternate_between_ai_servers():
+async def test_requests_alternate_between_ai_servers():
     hosts = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -31,11 +29,11 @@ def test_requests_alternate_between_ai_servers():
     ai = client_for(handler)
     assert ai.urls == ["http://ai-a:8001", "http://ai-b:8001"]
     for _ in range(4):
-        assert len(asyncio.run(ai.face_batch([(b"\xff\xd8\xff", "image/jpeg", None)] * 2))) == 2
+        assert len(await ai.face_batch([(b"\xff\xd8\xff", "image/jpeg", None)] * 2)) == 2
     assert hosts == ["ai-a", "ai-b", "ai-a", "ai-b"]
 
 
-def test_an_ai_server_that_is_down_is_skipped():
+async def test_an_ai_server_that_is_down_is_skipped():
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.host == "ai-a":
             raise httpx.ConnectError("refused", request=request)
@@ -43,7 +41,7 @@ def test_an_ai_server_that_is_down_is_skipped():
 
     ai = client_for(handler)
     for _ in range(3):  # whichever comes first, the answer comes from ai-b
-        assert asyncio.run(ai.face_batch([(b"\xff\xd8\xff", "image/jpeg", [1, 2, 3, 4])])) == [
+        assert await ai.face_batch([(b"\xff\xd8\xff", "image/jpeg", [1, 2, 3, 4])]) == [
             {"faces": [], "roi": False, "error": None}
         ]
 
@@ -51,4 +49,4 @@ def test_an_ai_server_that_is_down_is_skipped():
         return httpx.Response(503, json={"detail": "loading"})
 
     with pytest.raises(AIUnavailable, match="503"):
-        asyncio.run(client_for(all_down).face_batch([(b"\xff\xd8\xff", "image/jpeg", None)]))
+        await client_for(all_down).face_batch([(b"\xff\xd8\xff", "image/jpeg", None)])
