@@ -192,7 +192,12 @@ async def student(
 ) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     consent = {"camera": True, "microphone": True}  # frames are refused without camera consent
-    r = await client.post(f"{API}/tests/{test['id']}/attempts", headers=headers, json=consent)
+    for _ in range(10):  # a student whose start fails (503) clicks again
+        r = await client.post(f"{API}/tests/{test['id']}/attempts", headers=headers, json=consent)
+        if r.status_code < 500:
+            break
+        rnd.errors.append(f"start: {r.status_code} {r.text[:120]}")
+        await asyncio.sleep(2)
     r.raise_for_status()
     aid = r.json()["id"]
     questions = [q["id"] for q in test["questions"]]

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from tests.capture.conftest import FAST_RETRY
-from tests.capture.helpers import analysed_timeline, at_offset, post_frame, start_attempt
-from tests.capture.media import one_face
+from tests.capture.helpers import analysed_timeline, at_offset, post_audio, post_frame, start_attempt
+from tests.capture.media import one_face, webm_speech
 from tests.conftest import make_test_settings
 from tests.support.api import create_user_in_db, login
 from web_server.main import create_app
@@ -75,3 +75,18 @@ def test_past_capacity_frames_are_queued_or_refused_honestly_and_none_is_lost(
             timeline = analysed_timeline(app, students[s], attempt["id"], acknowledged[s])
             assert len(timeline) == acknowledged[s]
             assert all(x["status"] in ("ok", "uncertain") and x["faces"] == 1 for x in timeline)
+
+
+def test_a_saturated_web_process_turns_frames_away_at_once(client, people):
+    """With UPLOADS_IN_FLIGHT_MAX uploads in progress in this process, a frame gets 503 at once (not a wait
+    for a database connection); a recording, the answer, is still taken."""
+    attempt = start_attempt(client, people, kind="oral")
+    q1 = attempt["test"]["questions"][0]["id"]
+    client.app.state.uploads_in_flight = client.app.state.settings.UPLOADS_IN_FLIGHT_MAX
+    try:
+        r = post_frame(client, people.student, attempt["id"], q1, at_offset(attempt, 1), one_face("happy"))
+        assert r.status_code == 503 and r.headers["Retry-After"] == "2" and "not stored" in r.json()["detail"]
+        r = post_audio(client, people.student, attempt["id"], q1, at_offset(attempt, 2), webm_speech("03", 1))
+        assert r.status_code == 202 and r.json()["status"] == "pending"
+    finally:
+        client.app.state.uploads_in_flight = 0

@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     ANALYSIS_BATCH_WAIT_S: float = Field(default=0.05, ge=0)  # woken by an upload, wait this long for more
     ANALYSIS_LAG_WARN_S: float = Field(default=20.0, gt=0)  # queue older: uploads say "delayed"
     FACE_HINT_REFRESH: int = Field(default=10, ge=1)  # frames per attempt between whole-frame face searches
+    UPLOADS_IN_FLIGHT_MAX: int = Field(default=32, ge=1)  # per web process; beyond, frames 503 at once
     # database connections per process: uploads and reads take one each for a few ms, each worker loop up
     # to two; beyond pool + overflow a request waits at most DB_POOL_TIMEOUT_S, then 503 (never 30 s)
     DB_POOL_SIZE: int = Field(default=10, ge=1)

@@ -12,6 +12,7 @@ from web_server.capture import checks, metrics
 from web_server.capture.upload import capture
 from web_server.models.base import MAX_ID
 from web_server.models.emotion import Modality, SampleRead
+from web_server.services.errors import ServiceUnavailable
 
 router = APIRouter(tags=["capture"])
 
@@ -58,18 +59,31 @@ async def _capture(
     at = checks.parse_client_time(when, when_field)
     limit = settings.MAX_IMAGE_BYTES if modality == Modality.face else settings.MAX_AUDIO_BYTES
     data = await upload.read(limit + 1)
-    stored = await capture(
-        session,
-        settings,
-        request.app.state.analysis_health,
-        user,
-        attempt_id,
-        question_id,
-        modality,
-        at,
-        data,
-        upload.content_type or "",
-    )
+    state = request.app.state
+    in_flight = getattr(state, "uploads_in_flight", 0)
+    if modality == Modality.face and in_flight >= settings.UPLOADS_IN_FLIGHT_MAX:
+        # this process is saturated: turn the frame away at once rather than let it queue for a connection
+        metrics.UPLOADS.labels(modality=modality, status="busy").inc()
+        raise ServiceUnavailable(
+            "The server is busy: this frame was not stored. Send the next one in 2 s.",
+            headers={"Retry-After": "2"},
+        )
+    state.uploads_in_flight = in_flight + 1
+    try:
+        stored = await capture(
+            session,
+            settings,
+            state.analysis_health,
+            user,
+            attempt_id,
+            question_id,
+            modality,
+            at,
+            data,
+            upload.content_type or "",
+        )
+    finally:
+        state.uploads_in_flight -= 1
     metrics.UPLOADS.labels(modality=modality, status=stored.status).inc()
     if stored.status != "saved":
         response.status_code = status.HTTP_202_ACCEPTED
