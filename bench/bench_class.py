@@ -192,8 +192,13 @@ async def student(
 ) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     consent = {"camera": True, "microphone": True}  # frames are refused without camera consent
-    for _ in range(10):  # a student whose start fails (503) clicks again
-        r = await client.post(f"{API}/tests/{test['id']}/attempts", headers=headers, json=consent)
+    await asyncio.sleep(rng.uniform(0, 3))  # the class opens the test within a few seconds, not all at once
+    for _ in range(10):  # a student whose start fails (503, no answer) clicks again
+        try:
+            r = await client.post(f"{API}/tests/{test['id']}/attempts", headers=headers, json=consent)
+        except httpx.HTTPError as exc:
+            rnd.errors.append(f"start: {type(exc).__name__}")
+            continue
         if r.status_code < 500:
             break
         rnd.errors.append(f"start: {r.status_code} {r.text[:120]}")
@@ -228,7 +233,11 @@ async def student(
     await asyncio.gather(frame_loop(), *(answer(k, q) for k, q in enumerate(spoken)))
     await asyncio.gather(*tasks)
     for _ in range(10):  # the browser retries the submission until it lands
-        r = await client.post(f"{API}/attempts/{aid}/submit", headers=headers)
+        try:
+            r = await client.post(f"{API}/attempts/{aid}/submit", headers=headers)
+        except httpx.HTTPError as exc:  # e.g. a kept-alive connection the server closed meanwhile
+            rnd.errors.append(f"submit: {type(exc).__name__}")
+            continue
         if r.status_code == 200:
             return
         rnd.errors.append(f"submit: {r.status_code} {r.text[:120]}")
