@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
 
 from web_server.ai_client import AIClient, AIUnavailable
+
+
+def run(coro):
+    """Run a coroutine on a fresh event loop in its own thread (the test session may hold a running loop)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def client_for(handler) -> AIClient:
@@ -19,7 +28,7 @@ def batch_answer(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json={"results": [{"faces": [], "roi": False, "error": None}] * n})
 
 
-async def test_requests_alternate_between_ai_servers():
+def test_requests_alternate_between_ai_servers():
     hosts = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -29,11 +38,11 @@ async def test_requests_alternate_between_ai_servers():
     ai = client_for(handler)
     assert ai.urls == ["http://ai-a:8001", "http://ai-b:8001"]
     for _ in range(4):
-        assert len(await ai.face_batch([(b"\xff\xd8\xff", "image/jpeg", None)] * 2)) == 2
+        assert len(run(ai.face_batch([(b"\xff\xd8\xff", "image/jpeg", None)] * 2))) == 2
     assert hosts == ["ai-a", "ai-b", "ai-a", "ai-b"]
 
 
-async def test_an_ai_server_that_is_down_is_skipped():
+def test_an_ai_server_that_is_down_is_skipped():
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.host == "ai-a":
             raise httpx.ConnectError("refused", request=request)
@@ -41,7 +50,7 @@ async def test_an_ai_server_that_is_down_is_skipped():
 
     ai = client_for(handler)
     for _ in range(3):  # whichever comes first, the answer comes from ai-b
-        assert await ai.face_batch([(b"\xff\xd8\xff", "image/jpeg", [1, 2, 3, 4])]) == [
+        assert run(ai.face_batch([(b"\xff\xd8\xff", "image/jpeg", [1, 2, 3, 4])])) == [
             {"faces": [], "roi": False, "error": None}
         ]
 
@@ -49,4 +58,4 @@ async def test_an_ai_server_that_is_down_is_skipped():
         return httpx.Response(503, json={"detail": "loading"})
 
     with pytest.raises(AIUnavailable, match="503"):
-        await client_for(all_down).face_batch([(b"\xff\xd8\xff", "image/jpeg", None)])
+        run(client_for(all_down).face_batch([(b"\xff\xd8\xff", "image/jpeg", None)]))
