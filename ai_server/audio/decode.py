@@ -1,6 +1,6 @@
 """Decode an uploaded recording in-process with PyAV: mono float32 at the model's rate, silence trimmed.
 
-The one audio preprocessing path: ``train_ser.py`` decodes RAVDESS files through the same functions, so
+The one audio preprocessing path: ``train_ser.py`` decodes its corpora through the same functions, so
 training and serving see the same signal.
 """
 

@@ -46,7 +46,6 @@ CREMA_CODES = {
     "SAD": "sad",
 }
 DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-DEFAULT_RAVDESS = DATA_DIR / "ravdess"
 CORPORA = ("ravdess", "crema-d", "tess")
 CACHE_DIR = Path("/tmp/fasel-ser-cache")
 CACHE_VERSION = 3
