@@ -31,11 +31,7 @@ from tests.support import frames as F  # noqa: E402
 
 
 def server_params() -> DetectParams:
-    s = Settings()
-    return DetectParams(
-        s.detect_max_side, s.detect_min_face_fraction, s.detect_scale_factor, s.detect_min_neighbors,
-        s.face_margin, s.detect_verify, s.detect_verify_min_neighbors,
-    )  # fmt: skip
+    return DetectParams.from_settings(Settings())
 
 
 def measure(frames: list[F.Frame], params: DetectParams) -> dict:

@@ -59,19 +59,6 @@ class Prepared:
     roi: bool = False
 
 
-def _params() -> DetectParams:
-    s = get_settings()
-    return DetectParams(
-        s.detect_max_side,
-        s.detect_min_face_fraction,
-        s.detect_scale_factor,
-        s.detect_min_neighbors,
-        s.face_margin,
-        s.detect_verify,
-        s.detect_verify_min_neighbors,
-    )
-
-
 def _prepare(data: bytes, detect: bool, size: int, equalise: bool, hint: object = None) -> Prepared:
     """Decode, detect (near ``hint`` first, when given), crop and preprocess (blocking: thread pool)."""
     s = get_settings()
@@ -80,7 +67,7 @@ def _prepare(data: bytes, detect: bool, size: int, equalise: bool, hint: object 
         data, s.max_image_bytes, s.max_image_pixels, keep_long_side=s.detect_max_side if detect else None
     )
     t1 = time.perf_counter()
-    params = _params()
+    params = DetectParams.from_settings(get_settings())
     roi = False
     near = parse_hint(hint, reduction, image.shape[:2]) if detect and hint is not None else None
     if near is not None:

@@ -77,6 +77,19 @@ class DetectParams:
         4  # with fewer than fallback_min_neighbors, the default cascade must agree
     )
 
+    @classmethod
+    def from_settings(cls, s) -> "DetectParams":
+        """The AI server's detection settings (``ai_server.config.Settings``, the ``detect_*`` fields)."""
+        return cls(
+            s.detect_max_side,
+            s.detect_min_face_fraction,
+            s.detect_scale_factor,
+            s.detect_min_neighbors,
+            s.face_margin,
+            s.detect_verify,
+            s.detect_verify_min_neighbors,
+        )
+
 
 def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))

@@ -21,16 +21,7 @@ SEED = 7
 
 
 def server_params() -> DetectParams:
-    s = Settings()
-    return DetectParams(
-        s.detect_max_side,
-        s.detect_min_face_fraction,
-        s.detect_scale_factor,
-        s.detect_min_neighbors,
-        s.face_margin,
-        s.detect_verify,
-        s.detect_verify_min_neighbors,
-    )
+    return DetectParams.from_settings(Settings())
 
 
 def faces(frame: Frame, params: DetectParams) -> list[Box]:
