@@ -15,25 +15,30 @@ SEED = 1234
 HOLDOUT_FRACTION = 0.1  # of FER2013 Training
 
 
-def load_split(split: str, data_dir: Path = DEFAULT_DATA, raw: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Return (x, y) for a split; x is preprocessed float32 (N, 48, 48, 1) or raw uint8 (N, 48, 48) if raw."""
+def _load_folders(folder: Path, cache_name: str, flags: int, prepare) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) of ``folder/<label>/*.jpg`` read with ``cv2.imread(path, flags)`` and ``prepare``d, cached as
+    ``CACHE_DIR/<cache_name>.npz``; y is the label's index in ``LABELS``."""
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    cache = CACHE_DIR / f"{split}{'_raw' if raw else ''}.npz"
+    cache = CACHE_DIR / f"{cache_name}.npz"
     if cache.exists():
         with np.load(cache) as f:
             return f["x"], f["y"]
     xs, ys = [], []
     for label_index, label in enumerate(LABELS):
-        for path in sorted((data_dir / split / label).glob("*.jpg")):
-            grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-            if grey is None:
-                continue
-            xs.append(grey if raw else preprocess_face(grey, FACE_SIZE))
-            ys.append(label_index)
-    x = np.stack(xs)
-    y = np.asarray(ys, dtype=np.int64)
+        for path in sorted((folder / label).glob("*.jpg")):
+            image = cv2.imread(str(path), flags)
+            if image is not None:
+                xs.append(prepare(image))
+                ys.append(label_index)
+    x, y = np.stack(xs), np.asarray(ys, dtype=np.int64)
     np.savez(cache, x=x, y=y)
     return x, y
+
+
+def load_split(split: str, data_dir: Path = DEFAULT_DATA, raw: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Return (x, y) for a split; x is preprocessed float32 (N, 48, 48, 1) or raw uint8 (N, 48, 48) if raw."""
+    prepare = (lambda grey: grey) if raw else (lambda grey: preprocess_face(grey, FACE_SIZE))
+    return _load_folders(data_dir / split, f"{split}{'_raw' if raw else ''}", cv2.IMREAD_GRAYSCALE, prepare)
 
 
 DEFAULT_RAFDB = DEFAULT_DATA.parent / "rafdb"
@@ -43,21 +48,12 @@ RAFDB_HOLDOUT_FRACTION = 0.15
 def load_rafdb(equalised: bool, data_dir: Path = DEFAULT_RAFDB) -> tuple[np.ndarray, np.ndarray]:
     """RAF-DB train (100x100 colour, aligned) through the served path: ``preprocess_face`` of the BGR image
     (grey, bicubic 48x48, [-1, 1]); cached like FER2013."""
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    cache = CACHE_DIR / f"rafdb{'_eq' if equalised else '_raw'}.npz"
-    if cache.exists():
-        with np.load(cache) as f:
-            return f["x"], f["y"]
-    xs, ys = [], []
-    for label_index, label in enumerate(LABELS):
-        for path in sorted((data_dir / "train" / label).glob("*.jpg")):
-            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-            if image is not None:
-                xs.append(preprocess_face(image, FACE_SIZE, equalise=equalised))
-                ys.append(label_index)
-    x, y = np.stack(xs), np.asarray(ys, dtype=np.int64)
-    np.savez(cache, x=x, y=y)
-    return x, y
+    return _load_folders(
+        data_dir / "train",
+        f"rafdb{'_eq' if equalised else '_raw'}",
+        cv2.IMREAD_COLOR,
+        lambda image: preprocess_face(image, FACE_SIZE, equalise=equalised),
+    )
 
 
 def stratified_mask(y: np.ndarray, fraction: float, seed: int) -> np.ndarray:
