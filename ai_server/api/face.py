@@ -28,24 +28,13 @@ MIN_SHARPNESS = 60.0  # variance of the Laplacian of the 48x48 face below which 
 
 
 def _face(fer: LoadedModel, box: list[int], face: np.ndarray, p: np.ndarray) -> dict:
-    """One face's label, calibrated confidence and scores, with ``uncertain`` and why."""
-    p = fer.calibrate(p)
-    best = int(np.argmax(p))
-    reason = None
+    """One face's box and prediction, uncertain when the face is too small or blurred."""
+    issue = None
     if min(box[2], box[3]) < MIN_FACE_PX:
-        reason = "face too small"
+        issue = "face too small"
     elif sharpness(face) < MIN_SHARPNESS:
-        reason = "blurred"
-    elif fer.is_uncertain(p):
-        reason = "low confidence"
-    return {
-        "box": box,
-        "emotion": fer.labels[best],
-        "confidence": round(float(p[best]), 4),
-        "scores": {label: round(float(v), 4) for label, v in zip(fer.labels, p, strict=True)},
-        "uncertain": reason is not None,
-        "uncertain_reason": reason,
-    }
+        issue = "blurred"
+    return {"box": box, **fer.prediction(p, issue)}
 
 
 @dataclass

@@ -31,21 +31,8 @@ def _prepare(data: bytes, representation: str) -> tuple[Speech, Windows]:
 
 
 def _scores(ser: LoadedModel, p: np.ndarray, speech_s: float) -> dict:
-    """Label, calibrated confidence and scores of one window or of the whole answer, with ``uncertain``."""
-    p = ser.calibrate(p)
-    best = int(np.argmax(p))
-    reason = None
-    if speech_s < MIN_CONFIDENT_SPEECH_S:
-        reason = "too little speech"
-    elif ser.is_uncertain(p):
-        reason = "low confidence"
-    return {
-        "emotion": ser.labels[best],
-        "confidence": round(float(p[best]), 4),
-        "scores": {label: round(float(v), 4) for label, v in zip(ser.labels, p, strict=True)},
-        "uncertain": reason is not None,
-        "uncertain_reason": reason,
-    }
+    """The prediction of one window or of the whole answer, uncertain with too little speech."""
+    return ser.prediction(p, "too little speech" if speech_s < MIN_CONFIDENT_SPEECH_S else None)
 
 
 @router.post("/v1/voice")

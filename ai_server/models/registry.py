@@ -73,9 +73,22 @@ class LoadedModel:
         z = np.exp(z - z.max(axis=-1, keepdims=True))
         return z / z.sum(axis=-1, keepdims=True)
 
-    def is_uncertain(self, calibrated: np.ndarray) -> bool:
-        """True when the calibrated top probability is below the metadata's ``uncertain_below``."""
-        return float(np.max(calibrated)) < float(self.meta.get("uncertain_below") or 0.0)
+    def prediction(self, probs: np.ndarray, quality_issue: str | None = None) -> dict[str, Any]:
+        """Label, calibrated confidence and scores of one input, with ``uncertain`` and why: the input's own
+        ``quality_issue`` (a too small face, too little speech...) or a calibrated top probability below the
+        metadata's ``uncertain_below``."""
+        p = self.calibrate(probs)
+        best = int(np.argmax(p))
+        reason = quality_issue
+        if reason is None and float(p[best]) < float(self.meta.get("uncertain_below") or 0.0):
+            reason = "low confidence"
+        return {
+            "emotion": self.labels[best],
+            "confidence": round(float(p[best]), 4),
+            "scores": {label: round(float(v), 4) for label, v in zip(self.labels, p, strict=True)},
+            "uncertain": reason is not None,
+            "uncertain_reason": reason,
+        }
 
     def info(self) -> dict[str, Any]:
         """The public description used by ``GET /v1/models``."""
