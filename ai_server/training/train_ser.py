@@ -182,18 +182,19 @@ class HeldOut:
         return np.asarray(out)
 
 
-def corpus_scores(clips: list[Clip], y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
-    """Accuracy per corpus; ``calm`` counts as ``neutral`` on corpora without ``calm``."""
-    out = {}
+def by_corpus(clips: list[Clip], pred: np.ndarray):
+    """Per corpus present: the mask of its clips and their predictions, ``calm`` counted as ``neutral`` on
+    corpora without ``calm``."""
     for corpus in CORPORA:
         idx = np.asarray([c.corpus == corpus for c in clips])
-        if not idx.any():
-            continue
-        p = pred[idx]
-        if corpus != "ravdess":
-            p = np.where(p == CALM, NEUTRAL, p)
-        out[corpus] = round(float(np.mean(p == y[idx])), 4)
-    return out
+        if idx.any():
+            p = pred[idx]
+            yield corpus, idx, (p if corpus == "ravdess" else np.where(p == CALM, NEUTRAL, p))
+
+
+def corpus_scores(clips: list[Clip], y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """Accuracy per corpus (``by_corpus``)."""
+    return {corpus: round(float(np.mean(p == y[idx])), 4) for corpus, idx, p in by_corpus(clips, pred)}
 
 
 def selection_score(scores: dict[str, float]) -> float:
@@ -274,9 +275,7 @@ def run_export() -> None:
         probs[real], held.y[real], "the held-out RAVDESS and CREMA-D clips above (overall probabilities)"
     )
     per_corpus = {}
-    for corpus in CORPORA:
-        idx = np.asarray([c.corpus == corpus for c in held.clips])
-        p = pred[idx] if corpus == "ravdess" else np.where(pred[idx] == CALM, NEUTRAL, pred[idx])
+    for corpus, idx, p in by_corpus(held.clips, pred):
         per_corpus[corpus] = {
             "speakers": sorted(HELD_OUT[corpus]),
             "clips": int(idx.sum()),
