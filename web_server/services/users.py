@@ -8,13 +8,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from web_server.capture.files import remove_attempt_media
 from web_server.core.config import Settings
 from web_server.core.security import hash_password, verify_password
 from web_server.models.attempt import Answer, Attempt
 from web_server.models.base import is_valid_id
+from web_server.models.emotion import CaptureMedia
 from web_server.models.user import ImportError_, ImportReport, Role, User, UserCreate, UserUpdate
 from web_server.services import messages
 from web_server.services.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
@@ -134,6 +135,14 @@ def delete_user(session: Session, settings: Settings, actor: User, user_id: int)
         .where(Attempt.student_id == user.id, Answer.recording_path.is_not(None))
     ).all()
     attempt_ids = list(session.exec(select(Attempt.id).where(Attempt.student_id == user.id)).all())
+    # The analysis workers lock queued media first; the cascade below would lock attempts first. Locking the
+    # queue rows first, in id order, keeps one lock order (no deadlock with a worker on PostgreSQL).
+    session.exec(
+        select(CaptureMedia.id)
+        .where(col(CaptureMedia.attempt_id).in_(attempt_ids))
+        .order_by(col(CaptureMedia.id))
+        .with_for_update()
+    ).all()
     session.delete(user)
     session.commit()
     remove_attempt_media(Path(settings.MEDIA_DIR), attempt_ids)  # capture files (frames, recordings)
