@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,12 +31,24 @@ from ai_server.training.calibration import calibration_report
 from ai_server.training.data_ser import CORPORA, LABELS, VARIANTS, Clip, load_ser_corpora
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
-RUNS_DIR = Path("/tmp/fasel-ser-runs/v3")
-SEED = 20261202
+RUNS_ROOT = Path("/tmp/fasel-ser-runs")
 REPRESENTATION = "logmel"  # per-window standardised log-mel: level-free, as microphones differ
 EPOCHS = 45
 BATCH = 64
-WINDOWS_PER_CLIP = {"ravdess": 3, "crema-d": 1, "tess": 1}  # RAVDESS is small and the only one with calm
+
+
+@dataclass(frozen=True)
+class Member:
+    """One trained network of the served ensemble: its seed and how many windows of a clip an epoch draws."""
+
+    seed: int
+    windows_per_clip: dict[str, int]  # RAVDESS is small and the only corpus with calm
+
+
+MEMBERS = {
+    "v3": Member(20261202, {"ravdess": 3, "crema-d": 1, "tess": 1}),
+    "v3b": Member(7, {"ravdess": 3, "crema-d": 2, "tess": 1}),  # another seed, more CREMA-D per epoch
+}
 EQ_DB = 6.0
 MODEL_VERSION = "2.0.0"
 HELD_OUT = {
@@ -125,21 +138,22 @@ def random_window(clip: Clip, rng: np.random.Generator) -> np.ndarray:
     return spec_augment(window_input(db, REPRESENTATION, left_pad=left), rng)
 
 
-def class_weights(clips: list[Clip]) -> np.ndarray:
+def class_weights(clips: list[Clip], windows_per_clip: dict[str, int]) -> np.ndarray:
     """Per-class loss weights, inverse square root of the class's share of the epoch's windows."""
     counts = np.zeros(len(LABELS))
     for c in clips:
-        counts[c.label] += WINDOWS_PER_CLIP[c.corpus]
+        counts[c.label] += windows_per_clip[c.corpus]
     w = np.sqrt(counts.sum() / (len(LABELS) * np.maximum(counts, 1)))
     return (w / np.mean(w[counts > 0])).astype(np.float32)
 
 
-def make_dataset(clips: list[Clip], seed: int):
+def make_dataset(clips: list[Clip], member: Member):
     """A Keras PyDataset drawing fresh augmented windows of every clip each epoch."""
     keras = _keras()
-    weights = class_weights(clips)
+    weights = class_weights(clips, member.windows_per_clip)
     eye = np.eye(len(LABELS), dtype=np.float32)
-    order = [c for c in clips for _ in range(WINDOWS_PER_CLIP[c.corpus])]
+    order = [c for c in clips for _ in range(member.windows_per_clip[c.corpus])]
+    seed = member.seed
 
     class Windows(keras.utils.PyDataset):
         def __init__(self):
@@ -201,17 +215,19 @@ def selection_score(scores: dict[str, float]) -> float:
     return float(np.mean([scores[c] for c in SELECT_ON]))
 
 
-def run_select(epochs: int) -> None:
+def run_select(name: str, epochs: int) -> None:
+    """Train member `name`, scoring the held-out speakers each epoch; the best epoch is kept."""
     keras = _keras()
-    keras.utils.set_random_seed(SEED)
+    member, runs = MEMBERS[name], RUNS_ROOT / name
+    keras.utils.set_random_seed(member.seed)
     clips = load_ser_corpora()
     train = [c for c in clips if not is_held_out(c)]
     held = HeldOut([c for c in clips if is_held_out(c)])
     print(f"{len(train)} training clips, {len(held.clips)} held-out clips ({len(held.inputs)} windows)")
-    RUNS_DIR.mkdir(parents=True, exist_ok=True)
-    history_path = RUNS_DIR / "history.json"
+    runs.mkdir(parents=True, exist_ok=True)
+    history_path = runs / "history.json"
     history = json.loads(history_path.read_text()) if history_path.exists() else []
-    data = make_dataset(train, SEED)
+    data = make_dataset(train, member)
     steps = epochs * len(data)
     model = build_ser_model()
     model.compile(
@@ -243,14 +259,14 @@ def run_select(epochs: int) -> None:
             history.append(entry)
             history_path.write_text(json.dumps(history, indent=1))
             if entry["select"] > best:
-                self.model.save(RUNS_DIR / "best.keras")
+                self.model.save(runs / "best.keras")
             print(json.dumps(entry), flush=True)
 
     model.fit(
         data,
         epochs=epochs,
         verbose=2,
-        callbacks=[keras.callbacks.BackupAndRestore(str(RUNS_DIR / "backup")), Score()],
+        callbacks=[keras.callbacks.BackupAndRestore(str(runs / "backup")), Score()],
     )
 
 
@@ -327,12 +343,13 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("step", choices=["select", "export"])
+    parser.add_argument("members", nargs="+", choices=sorted(MEMBERS), help="select: one; export: the ensemble")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     args = parser.parse_args()
     if args.step == "select":
-        run_select(args.epochs)
+        run_select(args.members[0], args.epochs)
     else:
-        run_export()
+        run_export(args.members)
 
 
 if __name__ == "__main__":
