@@ -3,15 +3,16 @@
 Steps (one training at a time on the machine: run under the training lock, in the background)::
 
     T="flock /tmp/fasel-train.lock nohup .venv/bin/python -u -m ai_server.training.train_ser"
-    $T select > /tmp/ser-select.log 2>&1 &   # train on the training speakers, score held-out ones
-    .venv/bin/python -m ai_server.training.train_ser export   # best epoch -> models/ser.keras + metrics
+    $T select v3 > /tmp/ser-v3.log 2>&1 &    # train member v3, scoring held-out speakers every epoch
+    $T select v3b > /tmp/ser-v3b.log 2>&1 &  # the second member (another seed, more CREMA-D)
+    .venv/bin/python -m ai_server.training.train_ser export v3 v3b  # mean of best epochs -> models/ser.keras
 
 Held out for selection, whole speakers of every corpus (``HELD_OUT``): RAVDESS actors 15-18 (two male, two
 female), CREMA-D actors 1064-1075 and TESS's older speaker OAF. Every other clip trains. A held-out clip is
 scored like the service scores a recording (``speech_windows`` of the served decode, window probabilities
 aggregated into ``overall``); on CREMA-D and TESS, which have no ``calm``, ``calm`` counts as ``neutral``.
 The epoch kept is the one with the best mean of the RAVDESS and CREMA-D held-out accuracies (TESS is too
-clean and too small to select on). Training resumes from ``RUNS_DIR`` after an interruption
+clean and too small to select on). Training resumes from ``RUNS_ROOT/<member>`` after an interruption
 (``keras.callbacks.BackupAndRestore``); every figure is printed per epoch and kept in the history JSON.
 """
 
@@ -276,28 +277,57 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray) -> list[list[int]]:
     return m.tolist()
 
 
-def run_export() -> None:
-    """The best selection epoch becomes ``models/ser.keras``, calibrated on the held-out speakers."""
+def build_ensemble(models: dict):
+    """One Keras model: the mean of the members' window probabilities (a single member is served as is)."""
     keras = _keras()
-    history = json.loads((RUNS_DIR / "history.json").read_text())
-    best = max(history, key=lambda h: h["select"])
-    model = keras.models.load_model(RUNS_DIR / "best.keras", compile=False)
-    clips = load_ser_corpora()
-    held = HeldOut([c for c in clips if is_held_out(c)])
-    probs = held.overall(model)
-    pred = probs.argmax(axis=1)
-    real = np.asarray([c.corpus in SELECT_ON for c in held.clips])  # TESS is too clean to calibrate on
-    calibration = calibration_report(
-        probs[real], held.y[real], "the held-out RAVDESS and CREMA-D clips above (overall probabilities)"
-    )
-    per_corpus = {}
+    if len(models) == 1:
+        return next(iter(models.values()))
+    inp = keras.Input(input_shape(REPRESENTATION), name="window")
+    outs = []
+    for name, m in models.items():
+        o = keras.Model(m.inputs, m.outputs, name=f"member_{name}")(inp)
+        outs.append(o[0] if isinstance(o, list | tuple) else o)  # reloaded models may return a list
+    return keras.Model(inp, keras.layers.Average(name="emotion")(outs), name="ser_ensemble")
+
+
+def held_out_report(held: HeldOut, pred: np.ndarray) -> dict:
+    """Per corpus: speakers, clips, accuracy and confusion matrix of the held-out predictions."""
+    report = {}
     for corpus, idx, p in by_corpus(held.clips, pred):
-        per_corpus[corpus] = {
+        report[corpus] = {
             "speakers": sorted(HELD_OUT[corpus]),
             "clips": int(idx.sum()),
             "accuracy": round(float(np.mean(p == held.y[idx])), 4),
             "confusion_matrix": {"labels": list(LABELS), "rows_true_cols_pred": confusion(held.y[idx], p)},
         }
+    return report
+
+
+def run_export(names: list[str]) -> None:
+    """The members' best epochs, averaged, become ``models/ser.keras``, calibrated on held-out speakers."""
+    keras = _keras()
+    clips = load_ser_corpora()
+    held = HeldOut([c for c in clips if is_held_out(c)])
+    models, members = {}, {}
+    for name in names:
+        history = json.loads((RUNS_ROOT / name / "history.json").read_text())
+        models[name] = keras.models.load_model(RUNS_ROOT / name / "best.keras", compile=False)
+        member = MEMBERS[name]
+        members[name] = {
+            "seed": member.seed,
+            "windows_per_clip": member.windows_per_clip,
+            "epochs": len(history),
+            "selected_epoch": max(history, key=lambda h: h["select"])["epoch"],
+            "held_out": corpus_scores(held.clips, held.y, held.overall(models[name]).argmax(axis=1)),
+            "history": history,
+        }
+    model = build_ensemble(models)
+    probs = held.overall(model)
+    real = np.asarray([c.corpus in SELECT_ON for c in held.clips])  # TESS is too clean to calibrate on
+    calibration = calibration_report(
+        probs[real], held.y[real], "the held-out RAVDESS and CREMA-D clips above (overall probabilities)"
+    )
+    per_corpus = held_out_report(held, probs.argmax(axis=1))
     model.save(MODELS_DIR / "ser.keras")
     meta = {
         "name": "ser",
@@ -318,6 +348,7 @@ def run_export() -> None:
             "RAVDESS speech actors 1-14, CREMA-D actors 1001-1063, TESS YAF (16 kHz; augmented: speed, "
             "noise, reverberation, Opus 6-16 kbit/s, EQ, SpecAugment)"
         ),
+        "ensemble": f"mean of {len(names)} networks' window probabilities ({', '.join(names)})",
         "licence": (
             "CC BY-NC-SA 4.0 (RAVDESS) and CC BY-NC-ND 4.0 (TESS): non-commercial use only; CREMA-D is ODbL"
         ),
@@ -327,15 +358,14 @@ def run_export() -> None:
     metrics = {
         "task": "8-class speech emotion (calm = neutral on corpora without calm)",
         "protocol": meta["val_protocol"],
-        "seed": SEED,
-        "epochs": len(history),
-        "selected_epoch": best["epoch"],
         "held_out": per_corpus,
         "calibration": calibration,
-        "history": history,
+        "members": members,
     }
     (MODELS_DIR / "ser_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    print(json.dumps({k: v for k, v in metrics.items() if k != "history"}, indent=1))
+    summary = {k: v for k, v in metrics.items() if k != "members"}
+    summary["members"] = {n: {k: v for k, v in m.items() if k != "history"} for n, m in members.items()}
+    print(json.dumps(summary, indent=1))
 
 
 def main() -> None:
@@ -343,7 +373,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("step", choices=["select", "export"])
-    parser.add_argument("members", nargs="+", choices=sorted(MEMBERS), help="select: one; export: the ensemble")
+    parser.add_argument("members", nargs="+", choices=sorted(MEMBERS), help="select: one; export: all served")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     args = parser.parse_args()
     if args.step == "select":
