@@ -217,18 +217,84 @@ MEMBERS = {
 
 
 def make_dataset(
-    x: np.ndarray, y: np.ndarray, batch: int, epoch: int, seed: int = SEED, erase: bool = False
+    x: np.ndarray, y: np.ndarray, batch: int, seed: int = SEED, erase: bool = False
 ) -> tf.data.Dataset:
+    """Augmented batches, reshuffled every epoch in a seeded order."""
     aug = augmenter(seed, erase)
     ds = tf.data.Dataset.from_tensor_slices((x, keras.utils.to_categorical(y, len(LABELS))))
-    ds = ds.shuffle(len(y), seed=seed + epoch, reshuffle_each_iteration=False).batch(batch)
+    ds = ds.shuffle(len(y), seed=seed, reshuffle_each_iteration=True).batch(batch)
     return ds.map(lambda a, b: (aug(a, training=True), b), num_parallel_calls=1).prefetch(2)
+
+
+def cosine_with_warmup(peak: float, epochs: int, warmup: int = 1) -> Callable[[int, float], float]:
+    """Per-epoch learning rate: linear warm-up to ``peak``, then cosine decay over the remaining epochs."""
+
+    def schedule(epoch: int, _lr: float) -> float:
+        if epoch < warmup:
+            return peak * (epoch + 1) / (warmup + 1)
+        return 0.5 * peak * (1 + math.cos(math.pi * (epoch - warmup) / max(1, epochs - warmup)))
+
+    return schedule
+
+
+class Selection(keras.callbacks.Callback):
+    """After each epoch: accuracy on ``val``, the FER2013 hold-out and (RAF-DB members) the RAF-DB hold-out;
+    ``select`` (val, or the mean of val and the RAF-DB hold-out) goes into the logs for ``ModelCheckpoint``;
+    the figures are printed and appended to the run's ``history.json``."""
+
+    def __init__(self, checks: dict[str, tuple[np.ndarray, np.ndarray]], history: Path, extra: dict) -> None:
+        super().__init__()
+        self.checks, self.history_path, self.extra = checks, history, extra
+        self.history = json.loads(history.read_text()) if history.exists() else []
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.t0 = time.monotonic()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs if logs is not None else {}
+        acc = {
+            name: float((self.model.predict(x, batch_size=512, verbose=0).argmax(1) == y).mean())
+            for name, (x, y) in self.checks.items()
+        }
+        raf = acc.get("rafdb_holdout_acc")
+        logs["select"] = acc["val_acc"] if raf is None else (acc["val_acc"] + raf) / 2
+        entry = {
+            "epoch": epoch + 1,
+            "lr": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
+            "loss": float(logs["loss"]),
+            "train_acc": float(logs["accuracy"]),
+            **acc,
+            "select": logs["select"],
+            **self.extra,
+            "seconds": round(time.monotonic() - self.t0, 1),
+        }
+        print(json.dumps(entry), flush=True)
+        self.history = [h for h in self.history if h["epoch"] <= epoch] + [entry]
+        self.history_path.write_text(json.dumps(self.history, indent=1))
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training when the next epoch would end past ``minutes`` (rerun the command to resume)."""
+
+    def __init__(self, minutes: float) -> None:
+        super().__init__()
+        self.minutes, self.start = minutes, time.monotonic()
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.t0 = time.monotonic()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        now = time.monotonic()
+        if (now - self.start) + (now - self.t0) > self.minutes * 60:
+            print(f"time budget reached after epoch {epoch + 1}; rerun the same command to resume")
+            self.model.stop_training = True
 
 
 def train_member(
     name: str, epochs: int, max_minutes: float, batch: int = 128, include_holdout: bool = False
 ) -> None:
-    """Train (or resume) one member; keeps ``last.keras`` and the best-val ``best.keras`` in RUNS_DIR/name.
+    """Train (or resume) one member; the best epoch by ``select`` is kept as ``best.keras`` in RUNS_DIR/name,
+    every epoch's figures in its ``history.json``; ``backup/`` lets a rerun resume after the last epoch.
 
     ``include_holdout`` trains on the hold-out too (all of ``train``; its accuracy is then no longer a check).
     """
@@ -236,81 +302,46 @@ def train_member(
     seed_everything(member.seed)
     run = RUNS_DIR / name
     run.mkdir(parents=True, exist_ok=True)
-    state_path = run / "state.json"
-    state = {"epoch": 0, "best": 0.0, "log": []}
-    if state_path.exists():
-        state = json.loads(state_path.read_text())
     x_tr, y_tr, x_ho, y_ho = split_train(member.equalised)
     if include_holdout:
         x_tr, y_tr = np.concatenate([x_tr, x_ho]), np.concatenate([y_tr, y_ho])
-    x_val, y_val = load_val(member.equalised)
-    x_raf = y_raf = None
+    checks = {"val_acc": load_val(member.equalised), "holdout_acc": (x_ho, y_ho)}
     if member.rafdb:
         x_all, y_all = load_rafdb(member.equalised)
         raf_hold = rafdb_holdout_mask(y_all)
         x_tr, y_tr = np.concatenate([x_tr, x_all[~raf_hold]]), np.concatenate([y_tr, y_all[~raf_hold]])
-        x_raf, y_raf = x_all[raf_hold], y_all[raf_hold]
+        checks["rafdb_holdout_acc"] = (x_all[raf_hold], y_all[raf_hold])
     weights = class_weights(y_tr)
-    if state["epoch"] > 0:
-        model = keras.models.load_model(run / "last.keras")
-        print(f"resuming {name} after epoch {state['epoch']}")
-    else:
-        model = member.build()
-        model.compile(
-            optimizer=keras.optimizers.AdamW(member.lr, weight_decay=1e-4),
-            loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
-            metrics=["accuracy"],
-        )
-    model.summary(print_fn=lambda s, **_: None)
+    model = member.build()
+    model.compile(
+        optimizer=keras.optimizers.AdamW(member.lr, weight_decay=1e-4),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
+        metrics=["accuracy"],
+    )
     print(f"{name}: {model.count_params()} parameters, class weights {weights}")
-    start = time.monotonic()
-    warmup = 1
-    for epoch in range(state["epoch"], epochs):
-        lr = (
-            member.lr * (epoch + 1) / (warmup + 1)
-            if epoch < warmup
-            else 0.5 * member.lr * (1 + math.cos(math.pi * (epoch - warmup) / max(1, epochs - warmup)))
-        )
-        model.optimizer.learning_rate.assign(lr)
-        t0 = time.monotonic()
-        hist = model.fit(
-            make_dataset(x_tr, y_tr, batch, epoch, member.seed, member.erase),
-            epochs=1,
-            class_weight=weights,
-            verbose=0,
-        )
-        val_acc = float((model.predict(x_val, batch_size=512, verbose=0).argmax(1) == y_val).mean())
-        ho_acc = float((model.predict(x_ho, batch_size=512, verbose=0).argmax(1) == y_ho).mean())
-        raf_acc = (
-            float((model.predict(x_raf, batch_size=512, verbose=0).argmax(1) == y_raf).mean())
-            if member.rafdb
-            else None
-        )
-        select = val_acc if raf_acc is None else (val_acc + raf_acc) / 2
-        entry = {
-            "epoch": epoch + 1,
-            "lr": lr,
-            "loss": float(hist.history["loss"][-1]),
-            "train_acc": float(hist.history["accuracy"][-1]),
-            "val_acc": val_acc,
-            "holdout_acc": ho_acc,
-            "rafdb_holdout_acc": raf_acc,
-            "trained_on_holdout": include_holdout,
-            "seconds": round(time.monotonic() - t0, 1),
-        }
-        print(json.dumps(entry), flush=True)
-        state["log"].append(entry)
-        state["epoch"] = epoch + 1
-        model.save(run / "last.keras")
-        if select > state["best"]:  # val, or the mean of val and the RAF-DB hold-out
-            state["best"] = select
-            state["best_epoch"] = epoch + 1
-            model.save(run / "best.keras")
-        state_path.write_text(json.dumps(state, indent=1))
-        if (time.monotonic() - start) / 60 + entry["seconds"] / 60 > max_minutes:
-            print(f"time budget reached after epoch {epoch + 1}; rerun the same command to resume")
-            break
-    print(f"{name}: best selection score {state['best']:.4f} at epoch {state.get('best_epoch')}")
+    selection = Selection(checks, run / "history.json", {"trained_on_holdout": include_holdout})
+    best = max((h["select"] for h in selection.history), default=None)
+    model.fit(
+        make_dataset(x_tr, y_tr, batch, member.seed, member.erase),
+        epochs=epochs,
+        class_weight=weights,
+        verbose=0,
+        callbacks=[
+            keras.callbacks.LearningRateScheduler(cosine_with_warmup(member.lr, epochs)),
+            keras.callbacks.BackupAndRestore(str(run / "backup"), delete_checkpoint=False),
+            selection,
+            keras.callbacks.ModelCheckpoint(
+                run / "best.keras",
+                monitor="select",
+                mode="max",
+                save_best_only=True,
+                initial_value_threshold=best,
+            ),
+            TimeBudget(max_minutes),
+        ],
+    )
+    top = max(selection.history, key=lambda h: h["select"])
+    print(f"{name}: best selection score {top['select']:.4f} at epoch {top['epoch']}")
 
 
 VIEW_COUNT = {"none": 1, "flip": 2, "zoom": 4}
