@@ -1,4 +1,5 @@
-"""Domain errors of the AI server; one handler in ``main.py`` maps them to 4xx JSON ``{"detail": ...}``."""
+"""Domain errors of the AI server; one handler in ``main.py`` maps them to 4xx/5xx ``ErrorBody`` JSON
+(``{"detail": "<sentence>", "errors": []}``, ``ai_server/schemas.py``)."""
 
 
 class AIError(Exception):

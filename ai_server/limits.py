@@ -1,4 +1,5 @@
-"""Request-size guard: bodies over the route's limit get 413 before any parsing (pure ASGI middleware).
+"""Request-size guard: bodies over the route's limit get 413 (an ``ErrorBody``) before any parsing (pure ASGI
+middleware).
 
 The body is read up to the limit (Content-Length checked first), then replayed to the app, so a large upload
 never reaches the multipart parser and a chunked upload cannot bypass the limit.
@@ -66,7 +67,7 @@ class BodySizeLimit:
     @staticmethod
     async def _reject(send, what: str, limit: int) -> None:
         detail = f"The {what} is too large: at most {limit / 1024 / 1024:.0f} MB is accepted."
-        payload = json.dumps({"detail": detail}).encode()
+        payload = json.dumps({"detail": detail, "errors": []}).encode()  # an ErrorBody (ai_server/schemas.py)
         await send(
             {
                 "type": "http.response.start",

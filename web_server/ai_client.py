@@ -1,24 +1,31 @@
 """HTTP client for the AI server (`/v1/face`, `/v1/face/batch`, `/v1/voice`).
 
-One pooled `httpx.AsyncClient` per web process, created in the app's lifespan and closed with it. Every call
-maps the AI server's answers to two domain errors:
+One pooled `httpx.AsyncClient` per web process, created in the app's lifespan and closed with it. Every answer
+is parsed into the AI server's own response models (`ai_server.schemas`: `FaceAnswer`, `FrameResult`,
+`VoiceAnswer`; a light module, no TensorFlow or OpenCV), and its errors (`ErrorBody`) are mapped to two domain
+errors:
 
 - `AIRejected`: the AI server refused the media itself (400, 413, 415, 422); carries its status code and
   its message for a person.
-- `AIUnavailable`: the AI server is down, slow (timeout), overloaded or failing (5xx, 429, bad JSON), or
-  cannot serve this kind of media now (404/405: route or model missing, 401/403: misconfiguration).
+- `AIUnavailable`: the AI server is down, slow (timeout), overloaded or failing (5xx, 429, bad JSON, an
+  answer that does not fit its model), or cannot serve this kind of media now (404/405: route or model
+  missing, 401/403: misconfiguration).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from fastapi import Request
+from pydantic import BaseModel, ValidationError
+
+from ai_server.schemas import BatchAnswer, ErrorBody, FaceAnswer, FrameResult, VoiceAnswer
 
 MEDIA_ERRORS = frozenset({400, 413, 415, 422})  # statuses that blame the uploaded media
+Answer = TypeVar("Answer", bound=BaseModel)
 
 
 class AIError(Exception):
@@ -42,16 +49,22 @@ class AIRejected(AIError):
 
 
 def _detail(response: httpx.Response) -> str:
+    """The sentence of an error answer (`ErrorBody.detail`), or what there is of it."""
     try:
-        body = response.json()
-    except ValueError:
+        return ErrorBody.model_validate(response.json()).detail
+    except ValueError:  # not JSON, or not an ErrorBody (pydantic's ValidationError is a ValueError)
         return response.text[:300] or f"AI server answered {response.status_code}"
-    detail = body.get("detail") if isinstance(body, dict) else None
-    if isinstance(detail, str):
-        return detail
-    if detail is not None:
-        return str(detail)[:300]
-    return f"AI server answered {response.status_code}"
+
+
+def _parse(model: type[Answer], body: Any, what: str) -> Answer:
+    """`body` as the AI server's `model`; an answer that does not fit counts as the AI server failing."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()[:3]
+        )
+        raise AIUnavailable(f"The AI server's {what} answer is malformed ({problems}).") from exc
 
 
 class AIClient:
@@ -102,7 +115,7 @@ class AIClient:
         content_type: str,
         params: dict | None,
         fail_fast: bool,
-    ) -> dict[str, Any]:
+    ) -> Any:
         """POST one file. `fail_fast`: while the breaker is open, raise AIUnavailable without calling."""
         if fail_fast and self.looks_down:
             raise AIUnavailable(
@@ -118,11 +131,11 @@ class AIClient:
 
     async def _call(
         self, path: str, field: str, data: bytes, filename: str, content_type: str, params: dict | None
-    ) -> dict[str, Any]:
+    ) -> Any:
         files = [(field, (filename, data, content_type or "application/octet-stream"))]
         return await self._send(path, files, None, params)
 
-    async def _send(self, path: str, files: list, form: dict | None, params: dict | None) -> dict[str, Any]:
+    async def _send(self, path: str, files: list, form: dict | None, params: dict | None) -> Any:
         """POST to the next AI server in turn; an unavailable one is skipped (the others are tried)."""
         start, n = self._next, len(self._urls)
         self._next = (start + 1) % n
@@ -137,7 +150,7 @@ class AIClient:
 
     async def _send_to(
         self, base: str, path: str, files: list, form: dict | None, params: dict | None
-    ) -> dict[str, Any]:
+    ) -> Any:
         try:
             response = await self._client.post(base + path, files=files, data=form, params=params)
         except httpx.TimeoutException as exc:
@@ -150,12 +163,9 @@ class AIClient:
         if status >= 400:
             raise AIUnavailable(f"The AI server is unavailable ({status}): {_detail(response)}")
         try:
-            body = response.json()
+            return response.json()
         except ValueError as exc:
             raise AIUnavailable("The AI server sent an answer that is not JSON.") from exc
-        if not isinstance(body, dict):
-            raise AIUnavailable("The AI server sent an unexpected answer.")
-        return body
 
     async def face(
         self,
@@ -163,17 +173,15 @@ class AIClient:
         filename: str = "frame.jpg",
         content_type: str = "image/jpeg",
         fail_fast: bool = True,
-    ) -> dict:
-        """POST /v1/face -> {"model", "faces": [{"box", "emotion", "confidence", "scores"}], "elapsed_ms"}."""
+    ) -> FaceAnswer:
+        """POST /v1/face -> its faces (largest first), each with its box and calibrated prediction."""
         params = {"detect": "true"}
         body = await self._post_file("/v1/face", "image", image, filename, content_type, params, fail_fast)
-        if not isinstance(body.get("faces"), list):
-            raise AIUnavailable("The AI server's face answer has no 'faces' list.")
-        return body
+        return _parse(FaceAnswer, body, "face")
 
-    async def face_batch(self, frames: list[tuple[bytes, str, list[int] | None]]) -> list[dict]:
+    async def face_batch(self, frames: list[tuple[bytes, str, list[int] | None]]) -> list[FrameResult]:
         """POST /v1/face/batch with several frames (bytes, content type, hint box or None) in ONE request ->
-        one result per frame, in order: {"faces": [...], "roi": bool} or {"error": {"status", "detail"}}.
+        one result per frame, in order: its `faces` and `roi`, or its `error` (status, detail).
         Never fails fast: the workers call it (the breaker is for requests a person waits on)."""
         files = [
             ("images", (f"frame-{i}.jpg", data, content_type or "image/jpeg"))
@@ -182,18 +190,14 @@ class AIClient:
         form = {"hints": json.dumps([hint for _, _, hint in frames])}
         try:
             body = await self._send("/v1/face/batch", files, form, None)
+            answer = _parse(BatchAnswer, body, "batch")
         except AIUnavailable:
             self._down_until = time.monotonic() + self._breaker_s
             raise
         self._down_until = 0.0
-        results = body.get("results")
-        if not isinstance(results, list) or len(results) != len(frames):
+        if len(answer.results) != len(frames):
             raise AIUnavailable("The AI server's batch answer does not have one result per frame.")
-        if not all(
-            isinstance(r, dict) and (isinstance(r.get("faces"), list) or r.get("error")) for r in results
-        ):
-            raise AIUnavailable("The AI server's batch answer has a result without 'faces'.")
-        return results
+        return answer.results
 
     async def voice(
         self,
@@ -201,12 +205,10 @@ class AIClient:
         filename: str = "answer.webm",
         content_type: str = "audio/webm",
         fail_fast: bool = True,
-    ) -> dict:
-        """POST /v1/voice -> {"model", "duration_s", "segments": [...], "overall", "elapsed_ms"}."""
+    ) -> VoiceAnswer:
+        """POST /v1/voice -> the recording's segments (each timed and predicted) and its `overall`."""
         body = await self._post_file("/v1/voice", "audio", audio, filename, content_type, None, fail_fast)
-        if not isinstance(body.get("segments"), list):
-            raise AIUnavailable("The AI server's voice answer has no 'segments' list.")
-        return body
+        return _parse(VoiceAnswer, body, "voice")
 
 
 def get_ai_client(request: Request) -> AIClient:

@@ -11,11 +11,12 @@ import numpy as np
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 
 from ai_server import metrics
-from ai_server.api.deps import get_registry
+from ai_server.api.deps import error_responses, get_registry
 from ai_server.concurrency import run_blocking
 from ai_server.config import get_settings
 from ai_server.errors import AIError, InvalidInput, PayloadTooLarge
 from ai_server.models.registry import LoadedModel, ModelSpec
+from ai_server.schemas import BatchAnswer, BatchTimings, Face, FaceAnswer, FrameError, FrameResult
 from ai_server.vision.decode import decode_image
 from ai_server.vision.detect import Box, DetectParams, crop_face, find_face_crops
 from ai_server.vision.preprocess import preprocess_face, sharpness, to_grey
@@ -27,14 +28,14 @@ MIN_FACE_PX = 40  # a smaller face (in the frame as sent) is too small to read a
 MIN_SHARPNESS = 60.0  # variance of the Laplacian of the 48x48 face below which it counts as blurred
 
 
-def _face(fer: LoadedModel, box: list[int], face: np.ndarray, p: np.ndarray) -> dict:
+def _face(fer: LoadedModel, box: list[int], face: np.ndarray, p: np.ndarray) -> Face:
     """One face's box and prediction, uncertain when the face is too small or blurred."""
     issue = None
     if min(box[2], box[3]) < MIN_FACE_PX:
         issue = "face too small"
     elif sharpness(face) < MIN_SHARPNESS:
         issue = "blurred"
-    return {"box": box, **fer.prediction(p, issue)}
+    return Face(box=box, **fer.prediction(p, issue))
 
 
 @dataclass
@@ -84,7 +85,7 @@ def _prepare(data: bytes, detect: bool, size: int, equalise: bool, hint: object 
     return Prepared([b.as_list() for b in boxes], batch.astype(np.float32), timings, roi)
 
 
-async def _classify(fer: LoadedModel, prepared: list[Prepared]) -> tuple[list[list[dict]], float]:
+async def _classify(fer: LoadedModel, prepared: list[Prepared]) -> tuple[list[list[Face]], float]:
     """Every face of every frame through ONE model submission; per frame its faces, and the model time."""
     batches = [p.batch for p in prepared if len(p.batch)]
     if not batches:
@@ -108,14 +109,14 @@ async def _classify(fer: LoadedModel, prepared: list[Prepared]) -> tuple[list[li
     return out, model_s
 
 
-@router.post("/v1/face")
+@router.post("/v1/face", response_model=FaceAnswer, responses=error_responses(400, 413, 415, 422, 500, 503))
 async def face(
     request: Request,
     image: Annotated[UploadFile, File(description="a JPEG, PNG or WebP frame")],
     detect: Annotated[
         bool, Query(description="find faces with the Haar cascade; false: the image is one face")
     ] = True,
-) -> dict:
+) -> FaceAnswer:
     """Detect faces (largest first) and classify each one's emotion.
 
     Probabilities are calibrated (temperature scaling fitted on validation faces). A face is ``uncertain``
@@ -134,7 +135,7 @@ async def face(
         raise
     [faces], _ = await _classify(fer, [prepared])
     elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
-    return {"model": fer.display_name, "faces": faces, "elapsed_ms": elapsed_ms}
+    return FaceAnswer(model=fer.display_name, faces=faces, elapsed_ms=elapsed_ms)
 
 
 def _hints(text: str | None, n: int) -> list:
@@ -149,15 +150,15 @@ def _hints(text: str | None, n: int) -> list:
     return hints
 
 
-async def _prepare_one(data: bytes, size: int, equalise: bool, hint: object) -> Prepared | dict:
+async def _prepare_one(data: bytes, size: int, equalise: bool, hint: object) -> Prepared | FrameError:
     try:
         return await run_blocking(_prepare, data, True, size, equalise, hint)
     except AIError as exc:  # this frame only: the others of the batch are analysed
         metrics.ERRORS.labels(kind=type(exc).__name__).inc()
-        return {"status": exc.status_code, "detail": exc.detail}
+        return FrameError(status=exc.status_code, detail=exc.detail)
 
 
-@router.post("/v1/face/batch")
+@router.post("/v1/face/batch", response_model=BatchAnswer, responses=error_responses(400, 413, 422, 500, 503))
 async def face_batch(
     request: Request,
     images: Annotated[list[UploadFile], File(description="webcam frames: JPEG, PNG or WebP")],
@@ -167,7 +168,7 @@ async def face_batch(
             description="JSON list, one entry per image: the face box [x, y, w, h] to search around, or null"
         ),
     ] = None,
-) -> dict:
+) -> BatchAnswer:
     """Many frames in one request: per frame (in order) the same ``faces`` as ``POST /v1/face`` (with
     ``uncertain``/``uncertain_reason``) and ``roi`` (true: the face was found near its hint; otherwise the
     whole frame was searched), or ``error: {status, detail}`` for a frame that cannot be decoded (the rest
@@ -196,14 +197,14 @@ async def face_batch(
     found = iter(zip(prepared, faces, strict=True))
     results = []
     for outcome in outcomes:
-        if isinstance(outcome, dict):
-            results.append({"faces": [], "roi": False, "error": outcome})
+        if isinstance(outcome, FrameError):
+            results.append(FrameResult(faces=[], roi=False, error=outcome))
         else:
             p, f = next(found)
-            results.append({"faces": f, "roi": p.roi, "error": None})
-    return {
-        "model": fer.display_name,
-        "results": results,
-        "timings_ms": {k: round(v * 1000, 2) for k, v in timings.items()},
-        "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
-    }
+            results.append(FrameResult(faces=f, roi=p.roi, error=None))
+    return BatchAnswer(
+        model=fer.display_name,
+        results=results,
+        timings_ms=BatchTimings(**{k: round(v * 1000, 2) for k, v in timings.items()}),
+        elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+    )

@@ -6,13 +6,14 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, File, Request, UploadFile
 
-from ai_server.api.deps import get_registry
+from ai_server.api.deps import error_responses, get_registry
 from ai_server.audio.decode import Speech, load_speech
 from ai_server.audio.features import MIN_SPEECH_S, Windows, aggregate, speech_windows
 from ai_server.concurrency import run_blocking
 from ai_server.config import get_settings
 from ai_server.errors import PayloadTooLarge
 from ai_server.models.registry import LoadedModel, ModelSpec
+from ai_server.schemas import Prediction, Segment, VoiceAnswer
 
 router = APIRouter(tags=["voice"])
 MODELS = [ModelSpec(name="ser", kind="voice", path_setting="ser_model_path")]
@@ -31,17 +32,23 @@ def _prepare(data: bytes, representation: str) -> tuple[Speech, Windows]:
 
 
 def _scores(ser: LoadedModel, p: np.ndarray, speech_s: float) -> dict:
-    """The prediction of one window or of the whole answer, uncertain with too little speech."""
+    """The prediction of one window or of the whole answer (``Prediction``'s fields), uncertain with too
+    little speech."""
     return ser.prediction(p, "too little speech" if speech_s < MIN_CONFIDENT_SPEECH_S else None)
 
 
-@router.post("/v1/voice")
+@router.post(
+    "/v1/voice",
+    response_model=VoiceAnswer,
+    response_model_exclude_unset=True,  # ``note`` only when there is no speech to analyse
+    responses=error_responses(400, 413, 415, 422, 500, 503),
+)
 async def voice(
     request: Request,
     audio: Annotated[
         UploadFile, File(description="a recording: WebM/Opus, Ogg/Opus, MP4/AAC, WAV, FLAC or MP3")
     ],
-) -> dict:
+) -> VoiceAnswer:
     """Classify the speech emotion of a recording in 2 s windows (50% overlap) and overall.
 
     The recording is decoded to 16 kHz mono and leading/trailing silence is trimmed; ``start_s``/``end_s``
@@ -59,22 +66,22 @@ async def voice(
     ser = get_registry(request).get("ser")
     data = await audio.read()
     speech, windows = await run_blocking(_prepare, data, ser.meta.get("representation", "siaser"))
-    result: dict = {"model": ser.display_name, "duration_s": round(speech.duration_s, 3), "segments": []}
+    answer: dict = {"model": ser.display_name, "duration_s": round(speech.duration_s, 3), "segments": []}
     if not windows.starts_s:
-        result["overall"] = None
+        answer["overall"] = None
         if speech.speech_s == 0:
-            result["note"] = "No speech found: the recording is silent."
+            answer["note"] = "No speech found: the recording is silent."
         else:
-            result["note"] = (
+            answer["note"] = (
                 f"Too little speech to analyse: {speech.speech_s:.2f} s found, "
                 f"at least {MIN_SPEECH_S:g} s needed."
             )
     else:
         probs = await ser.batcher.submit_many(windows.inputs)
-        result["segments"] = [
-            {"start_s": s, "end_s": e, **_scores(ser, p, e - s)}
+        answer["segments"] = [
+            Segment(start_s=s, end_s=e, **_scores(ser, p, e - s))
             for s, e, p in zip(windows.starts_s, windows.ends_s, probs, strict=True)
         ]
-        result["overall"] = _scores(ser, aggregate(probs, windows.weights), speech.speech_s)
-    result["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
-    return result
+        answer["overall"] = Prediction(**_scores(ser, aggregate(probs, windows.weights), speech.speech_s))
+    answer["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return VoiceAnswer(**answer)

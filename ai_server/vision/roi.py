@@ -23,7 +23,7 @@ def parse_hint(value: object, scale: int, shape: tuple[int, int]) -> Box | None:
         return None
     try:
         x, y, w, h = (int(round(float(v) / scale)) for v in value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # not numbers, NaN, Infinity
         return None
     height, width = shape
     if w < 8 or h < 8 or x >= width or y >= height or x + w <= 0 or y + h <= 0:

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from ai_server.schemas import FrameResult
 from tests.web.trust_support import dead_ai_settings, new_test, post_frame, start
 from web_server.capture.queue import Outcome, apply_outcomes, claim
 from web_server.main import create_app
@@ -19,9 +20,22 @@ from web_server.models.base import utcnow
 from web_server.models.emotion import CaptureMedia, EmotionSample
 
 CONSENT = {"camera": True, "microphone": True}
-RESULT = {
-    "faces": [{"box": [10, 10, 100, 100], "emotion": "happy", "confidence": 0.9, "scores": {"happy": 0.9}}]
-}
+RESULT = FrameResult.model_validate(  # one frame's answer of the AI server's POST /v1/face/batch
+    {
+        "faces": [
+            {
+                "box": [10, 10, 100, 100],
+                "emotion": "happy",
+                "confidence": 0.9,
+                "scores": {"happy": 0.9},
+                "uncertain": False,
+                "uncertain_reason": None,
+            }
+        ],
+        "roi": False,
+        "error": None,
+    }
+)
 
 
 def queued(database_url, tmp_path, client, people, n: int, **overrides):

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
+from ai_server.schemas import FrameResult, VoiceAnswer
 from web_server.capture.samples import samples_from_result
 from web_server.core.config import Settings
 from web_server.models.attempt import Attempt
@@ -125,7 +126,7 @@ class Outcome:
     searched around the hint first."""
 
     media_id: int
-    result: dict | None = None
+    result: FrameResult | VoiceAnswer | None = None
     rejected: str | None = None
     unavailable: str | None = None
     roi: bool = False
@@ -262,8 +263,8 @@ def _update_hints(session: Session, latest: dict[int, tuple[datetime, Outcome]],
     """Remember where each attempt's face was last found (the largest face of its newest analysed frame);
     forget it when that frame had none (its next frame is searched whole)."""
     for attempt_id, (_, outcome) in latest.items():
-        faces = [f for f in (outcome.result or {}).get("faces") or [] if isinstance(f, dict)]
-        boxes = [b for f in faces if (b := f.get("box")) and isinstance(b, list) and len(b) == 4]
+        faces = outcome.result.faces if isinstance(outcome.result, FrameResult) else []
+        boxes = [f.box for f in faces]
         if not boxes:
             session.exec(delete(CaptureHint).where(col(CaptureHint.attempt_id) == attempt_id))
             continue

@@ -145,12 +145,10 @@ class AnalysisWorker:
             else:
                 self.health.succeeded()
                 for (media, _), result in zip(items, results, strict=True):
-                    error = result.get("error")
-                    if error:
-                        detail = error.get("detail") if isinstance(error, dict) else str(error)
-                        outcomes.append(Outcome(media.id, rejected=str(detail)))
+                    if result.error is not None:
+                        outcomes.append(Outcome(media.id, rejected=result.error.detail))
                     else:
-                        outcomes.append(Outcome(media.id, result=result, roi=bool(result.get("roi"))))
+                        outcomes.append(Outcome(media.id, result=result, roi=result.roi))
         await self._apply(Modality.face, claimed, outcomes)
         return len(claimed)
 
