@@ -9,13 +9,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
-from sqlalchemy import exc as sa_exc
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from web_server.api import error_handlers, responses
 from web_server.api.deps import API_PREFIX, check_path_ids
 from web_server.api.main import api_router
 from web_server.capture.metrics import metrics_endpoint
@@ -26,41 +24,6 @@ from web_server.core.db import make_engine
 from web_server.frontend import add_frontend_routes
 from web_server.middleware.body_limits import BodyLimitMiddleware
 from web_server.middleware.headers import SecurityHeadersMiddleware
-from web_server.services.errors import DomainError
-
-DB_UNAVAILABLE = (
-    "The server cannot reach its database right now, so this was not saved. "
-    "Nothing is lost on your screen: try again in a moment."
-)
-
-
-async def domain_error_handler(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DomainError)
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-
-
-async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
-    """422 with one `{loc, msg, type}` per field; the submitted values (e.g. passwords) are not echoed."""
-    assert isinstance(exc, RequestValidationError)
-    detail = [
-        {"loc": list(error.get("loc", ())), "msg": error.get("msg", ""), "type": error.get("type", "")}
-        for error in exc.errors()
-    ]
-    return JSONResponse({"detail": detail}, status_code=422)
-
-
-OUTAGES = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, sa_exc.DisconnectionError)
-
-
-async def database_unavailable_handler(_: Request, exc: Exception) -> JSONResponse:
-    """503 with a readable message when the database is down or unreachable (not for bad data)."""
-    outage = isinstance(exc, OUTAGES) or (isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated)
-    if not outage:  # bad data, a bug: not an outage
-        raise exc
-    return JSONResponse({"detail": DB_UNAVAILABLE}, status_code=503, headers={"Retry-After": "5"})
-
-
-DB_ERRORS = (sa_exc.DBAPIError, sa_exc.TimeoutError, sa_exc.DisconnectionError)
 
 
 def with_signing_key(settings: Settings) -> Settings:
@@ -90,10 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.add_exception_handler(DomainError, domain_error_handler)
-    app.add_exception_handler(RequestValidationError, validation_error_handler)
-    for outage in DB_ERRORS:
-        app.add_exception_handler(outage, database_unavailable_handler)
+    error_handlers.install(app)  # every 4xx and 5xx: the one error body (models/errors.py)
     app.add_middleware(BodyLimitMiddleware, settings=settings, api_prefix=API_PREFIX)  # innermost
     if settings.CORS_ORIGINS:
         app.add_middleware(
@@ -107,7 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     if settings.FORWARDED_ALLOW_IPS:  # outermost: the client address is the proxy's X-Forwarded-For
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.FORWARDED_ALLOW_IPS)
-    app.include_router(api_router, prefix=API_PREFIX, dependencies=[Depends(check_path_ids)])
+    app.include_router(
+        api_router, prefix=API_PREFIX, dependencies=[Depends(check_path_ids)], responses=responses.COMMON
+    )
     app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)
     add_frontend_routes(app, settings.FRONTEND_DIST)
     return app

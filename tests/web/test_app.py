@@ -25,7 +25,8 @@ def test_health_reports_a_broken_database(tmp_path):
     (tmp_path / "missing-dir-file.db").mkdir()  # a folder where the database file should be: cannot open
     with TestClient(app) as client:
         response = client.get("/api/v1/health")
-    assert response.status_code == 503 and response.json()["status"] == "degraded"
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert response.json() == {"detail": "The database cannot be reached (OperationalError).", "errors": []}
 
 
 def test_without_a_built_frontend_root_explains_and_api_404s_stay_json(client):
@@ -33,7 +34,7 @@ def test_without_a_built_frontend_root_explains_and_api_404s_stay_json(client):
     assert root.status_code == 200 and "frontend is not built" in root.text
     assert client.get("/tests/12").status_code == 404
     missing = client.get("/api/v1/nothing-here")
-    assert missing.status_code == 404 and missing.json() == {"detail": "Not Found"}
+    assert missing.status_code == 404 and missing.json() == {"detail": "Not Found", "errors": []}
 
 
 def test_built_frontend_is_served_with_spa_fallback(database_url, tmp_path):
@@ -109,7 +110,8 @@ def test_out_of_range_ids_and_nul_characters_are_4xx_not_500(client, people):
 
     nul_test = {"title": "A\x00B", "kind": "oral", "questions": [{"prompt": "P"}]}
     response = client.post("/api/v1/tests", headers=people.teacher, json=nul_test)
-    assert response.status_code == 422 and "NUL" in response.json()["detail"][0]["msg"]
+    assert response.status_code == 422 and "NUL" in response.json()["errors"][0]["msg"]
+    assert "title: text must not contain NUL" in response.json()["detail"]
     nul_option = {
         "title": "T",
         "kind": "single_choice",

@@ -95,7 +95,7 @@ def test_invalid_answers_are_refused(client, people, quiz):
     out_of_range = save(client, people.student, attempt["id"], q0, 3)
     assert out_of_range.status_code == 422 and "between 0 and 2" in out_of_range.json()["detail"]
     negative = save(client, people.student, attempt["id"], q0, -1)
-    assert negative.status_code == 422 and negative.json()["detail"][0]["loc"] == ["body", "selected_option"]
+    assert negative.status_code == 422 and negative.json()["errors"][0]["loc"] == ["body", "selected_option"]
     missing = client.put(f"{API}/attempts/{attempt['id']}/answers/{q0}", headers=people.student, json={})
     assert missing.status_code == 422
     other_test = create_test(client, people.teacher, single_choice_payload("Other"))

@@ -34,13 +34,15 @@ def test_wrong_password_and_unknown_user_give_401_with_a_clear_message(client, p
     for username, password in [("teacher", "wrong-password"), ("nobody", PASSWORD)]:
         response = client.post(f"{API}/auth/login", data={"username": username, "password": password})
         assert response.status_code == 401
-        assert response.json() == {"detail": "Incorrect username or password."}
+        assert response.json() == {"detail": "Incorrect username or password.", "errors": []}
 
 
 def test_missing_form_fields_give_422(client):
     response = client.post(f"{API}/auth/login", data={"username": "teacher"})
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "password"]
+    body = response.json()
+    assert [e["loc"] for e in body["errors"]] == [["body", "password"]]
+    assert body["detail"] == "Please check these fields: password: Field required"
 
 
 def test_requests_without_or_with_bad_tokens_are_401(client, people, settings):

@@ -82,15 +82,17 @@ def test_invalid_single_choice_questions_are_422(client, people, question, messa
 def test_schema_errors_are_422_with_field_locations(client, people):
     bad_kind = dict(single_choice_payload(), kind="essay")
     response = client.post(f"{API}/tests", headers=people.teacher, json=bad_kind)
-    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "kind"]
+    assert response.status_code == 422 and response.json()["errors"][0]["loc"] == ["body", "kind"]
+    assert response.json()["detail"].startswith("Please check these fields: kind: Input should be")
     no_title = single_choice_payload()
     del no_title["title"]
     response = client.post(f"{API}/tests", headers=people.teacher, json=no_title)
-    assert response.json()["detail"][0]["loc"] == ["body", "title"]
+    assert response.json()["errors"][0]["loc"] == ["body", "title"]
     negative = single_choice_payload(questions=1)
     negative["questions"][0]["correct_option"] = -1
     response = client.post(f"{API}/tests", headers=people.teacher, json=negative)
-    assert response.json()["detail"][0]["loc"] == ["body", "questions", 0, "correct_option"]
+    assert response.json()["errors"][0]["loc"] == ["body", "questions", 0, "correct_option"]
+    assert "questions.0.correct_option: " in response.json()["detail"]
 
 
 def test_oral_tests_have_prompts_only(client, people):

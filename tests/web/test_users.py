@@ -44,9 +44,12 @@ def test_duplicate_username_is_409(client, people):
 def test_invalid_user_data_gives_422_with_the_field(client, people, body, field):
     response = client.post(f"{API}/users", headers=people.admin, json=body)
     assert response.status_code == 422
-    errors = response.json()["detail"]
+    body = response.json()
+    errors = body["errors"]
     assert any(e["loc"] == ["body", field] and e["msg"] for e in errors), errors
-    assert all("input" not in e for e in errors)  # submitted values (passwords) are not echoed
+    assert body["detail"].startswith("Please check these fields: ") and f"{field}: " in body["detail"]
+    assert all(set(e) == {"loc", "msg", "type"} for e in errors)  # submitted values (passwords) not echoed
+    assert PASSWORD not in response.text
 
 
 @pytest.mark.parametrize("who", ["teacher", "student"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from pydantic import BaseModel
 from sqlmodel import SQLModel
 
 
@@ -62,3 +63,41 @@ class TestOverview(SQLModel):
     title: str
     kind: str
     students: list[OverviewRow]
+
+
+class GridEmotion(BaseModel):
+    """One modality of a cell: the dominant emotion and its share of the `n` analysed samples."""
+
+    dominant: str | None
+    share: float | None
+    n: int
+    uncertain: int
+
+
+class GridCell(BaseModel):
+    question_id: int
+    face: GridEmotion
+    voice: GridEmotion
+    correct: bool | None
+
+
+class GridQuestion(BaseModel):
+    question_id: int
+    number: int
+    prompt: str
+
+
+class GridStudent(BaseModel):
+    student_id: int
+    username: str
+    full_name: str
+    attempt_id: int
+    cells: list[GridCell]
+
+
+class EmotionGrid(BaseModel):
+    """`GET /tests/{id}/grid`: students x questions (mode `individual`)."""
+
+    test_id: int
+    questions: list[GridQuestion]
+    students: list[GridStudent]

@@ -1,4 +1,4 @@
-"""Domain errors raised by services; `web_server.main` maps each to its HTTP status with `{"detail": ...}`."""
+"""Domain errors raised by services; `api/error_handlers.py` answers each with its status and error body."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ class DomainError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.headers = headers
+
+
+class BadRequest(DomainError):
+    status_code = 400
 
 
 class Unauthorized(DomainError):
@@ -34,6 +38,10 @@ class PayloadTooLarge(DomainError):
 
 class UnsupportedMedia(DomainError):
     status_code = 415
+
+
+class RangeNotSatisfiable(DomainError):
+    status_code = 416
 
 
 class InvalidInput(DomainError):

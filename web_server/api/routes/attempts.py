@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from web_server.api.deps import CurrentUser, QueryId, SessionDep, SettingsDep, StudentUser
+from web_server.api.responses import errors
 from web_server.models.attempt import (
     AnswerRead,
     AnswerSave,
@@ -19,7 +20,14 @@ from web_server.services import attempts, consent
 router = APIRouter(tags=["attempts"])
 
 
-@router.post("/tests/{test_id}/attempts", status_code=status.HTTP_201_CREATED, responses={200: {}, 409: {}})
+@router.post(
+    "/tests/{test_id}/attempts",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": AttemptRead, "description": "The open attempt (resumed)."},
+        **errors(401, 403, 404, 409, 413, 422),
+    },
+)
 def start_attempt(
     user: StudentUser,
     test_id: int,
@@ -42,7 +50,7 @@ def _read(session, settings, attempt, user) -> AttemptRead:
     return attempts.to_read(attempt, mode, attempts.answer_key(session, user, attempt))
 
 
-@router.put("/attempts/{attempt_id}/consent", responses={409: {}})
+@router.put("/attempts/{attempt_id}/consent", responses=errors(401, 403, 404, 409, 413, 422))
 def change_consent(
     user: StudentUser, attempt_id: int, body: ConsentChange, session: SessionDep, settings: SettingsDep
 ) -> AttemptRead:
@@ -54,14 +62,14 @@ def change_consent(
     return _read(session, settings, changed, user)
 
 
-@router.get("/attempts/{attempt_id}/consent")
+@router.get("/attempts/{attempt_id}/consent", responses=errors(401, 404, 422))
 def consent_history(user: CurrentUser, attempt_id: int, session: SessionDep) -> list[ConsentEventRead]:
     """The consent history of an attempt (every value given, oldest first)."""
     attempt = attempts.get_attempt_for(session, user, attempt_id)
     return consent.history(session, [attempt.id])
 
 
-@router.get("/attempts")
+@router.get("/attempts", responses=errors(401, 422))
 def list_attempts(
     user: CurrentUser,
     session: SessionDep,
@@ -76,7 +84,7 @@ def list_attempts(
     return [attempts.to_read(a, mode[a.id]) for a in found]
 
 
-@router.get("/attempts/{attempt_id}")
+@router.get("/attempts/{attempt_id}", responses=errors(401, 404, 422))
 def read_attempt(
     user: CurrentUser, attempt_id: int, session: SessionDep, settings: SettingsDep
 ) -> AttemptRead:
@@ -84,7 +92,7 @@ def read_attempt(
     return _read(session, settings, attempts.get_attempt_for(session, user, attempt_id), user)
 
 
-@router.put("/attempts/{attempt_id}/answers/{question_id}")
+@router.put("/attempts/{attempt_id}/answers/{question_id}", responses=errors(401, 403, 404, 409, 413, 422))
 def save_answer(
     user: StudentUser, attempt_id: int, question_id: int, body: AnswerSave, session: SessionDep
 ) -> AnswerRead:
@@ -94,7 +102,7 @@ def save_answer(
     )
 
 
-@router.post("/attempts/{attempt_id}/submit")
+@router.post("/attempts/{attempt_id}/submit", responses=errors(401, 403, 404, 409, 422))
 def submit_attempt(
     user: StudentUser, attempt_id: int, session: SessionDep, settings: SettingsDep
 ) -> AttemptRead:
@@ -102,7 +110,7 @@ def submit_attempt(
     return _read(session, settings, attempts.submit_attempt(session, user, attempt_id), user)
 
 
-@router.get("/results")
+@router.get("/results", responses=errors(401, 422))
 def list_results(
     user: CurrentUser, session: SessionDep, test_id: QueryId = None, student_id: QueryId = None
 ) -> list[ResultRead]:

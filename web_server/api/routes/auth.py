@@ -9,6 +9,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from sqlmodel import SQLModel
 
 from web_server.api.deps import CurrentUser, SessionDep, SettingsDep
+from web_server.api.responses import errors
 from web_server.services import auth
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -19,7 +20,13 @@ class Token(SQLModel):
     token_type: str = "bearer"
 
 
-@router.post("/login", responses={401: {}, 403: {}, 429: {}})
+@router.post(
+    "/login",
+    responses=errors(
+        401, 403, 413, 422, 429,
+        descriptions={401: "Wrong username or password.", 403: "The account has been deactivated."},
+    ),
+)  # fmt: skip
 def login(
     request: Request,
     session: SessionDep,
@@ -31,7 +38,7 @@ def login(
     return Token(access_token=auth.login(session, settings, form.username, form.password, client))
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses={401: {}})
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401))
 def logout(request: Request, _: CurrentUser, session: SessionDep) -> Response:
     """End this session: the token is refused from now on (the user's other sessions go on)."""
     auth.logout(session, request.state.token_claims)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 from sqlmodel import Session, SQLModel
 
 from web_server.api.deps import CurrentUser, SessionDep, SettingsDep
+from web_server.api.responses import errors
 from web_server.capture import checks, metrics
 from web_server.capture.upload import capture
 from web_server.models.base import MAX_ID
@@ -32,15 +33,23 @@ class CaptureResult(SQLModel):
 
 
 _RESPONSES = {
-    202: {"description": "Kept and queued for analysis (`pending`), or `unanalysed` (the queue is full)."},
-    403: {"description": "Not the attempt's student; frames without camera consent or with analysis off."},
-    404: {"description": "Someone else's attempt, or a question not in this test."},
-    409: {"description": "The attempt has been submitted."},
-    413: {"description": "Too large."},
-    415: {"description": "Not a supported picture or recording, or a bad Content-Type."},
-    422: {"description": "Missing or invalid field."},
-    429: {"description": "Frames sent faster than FRAME_MIN_INTERVAL_S for this attempt (Retry-After)."},
-}
+    202: {
+        "model": CaptureResult,
+        "description": "Kept and queued for analysis (`pending`), or `unanalysed` (the queue is full).",
+    },
+    **errors(
+        401, 403, 404, 409, 413, 415, 422, 429, 503,
+        descriptions={
+            403: "Not the attempt's student; frames without camera consent or with analysis off.",
+            404: "Someone else's attempt, or a question not in this test.",
+            409: "The attempt has been submitted.",
+            413: "The upload is too large.",
+            415: "Not a supported picture or recording, or a bad Content-Type.",
+            429: "Frames faster than FRAME_MIN_INTERVAL_S, or the queue is full (Retry-After).",
+            503: "This server is busy, or the database cannot be reached: not stored (Retry-After).",
+        },
+    ),
+}  # fmt: skip
 
 
 async def _capture(

@@ -7,16 +7,18 @@ the audit log) and a test's class report from `aggregate` on.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
 from web_server.api.deps import CurrentUser, QueryId, SessionDep, SettingsDep, StaffUser
+from web_server.api.responses import content, errors
 from web_server.core.config import Settings
 from web_server.models.attempt import Attempt
 from web_server.models.base import MAX_ID
+from web_server.models.charts import AttemptCharts, ChartListItem, TestReport
 from web_server.models.emotion import SampleRead
 from web_server.models.test import Test
 from web_server.models.user import User
@@ -47,7 +49,7 @@ def _viewable_attempt(
     return attempt
 
 
-@router.get("/attempts/{attempt_id}/emotions")
+@router.get("/attempts/{attempt_id}/emotions", responses=errors(401, 403, 404, 422))
 def read_emotions(
     attempt_id: int,
     user: CurrentUser,
@@ -61,10 +63,10 @@ def read_emotions(
     return charts.list_samples(session, attempt, modality)  # type: ignore[return-value]  (validated)
 
 
-@router.get("/attempts/{attempt_id}/charts")
+@router.get("/attempts/{attempt_id}/charts", responses=errors(401, 403, 404, 422))
 def read_charts(
     attempt_id: int, user: CurrentUser, session: SessionDep, settings: SettingsDep
-) -> dict[str, Any]:
+) -> AttemptCharts:
     """`{bar, pie, per_question}` per modality (`face`, `voice`), the `fused` timeline, `presence` of faces,
     `missing` (pending/unanalysed/uncertain) counts, `gaps` (buckets with uncertain samples, nobody or several
     people in view) and `questions` (when the student was on each, and whether a single-choice answer was
@@ -72,10 +74,10 @@ def read_charts(
     only in `individual` mode (audited)."""
     attempt = _viewable_attempt(session, settings, user, attempt_id, "charts")
     reveal = attempts_service.answer_key(session, user, attempt) != {}
-    return charts.attempt_charts(session, settings, attempt, reveal)
+    return charts.attempt_charts(session, settings, attempt, reveal)  # type: ignore[return-value]
 
 
-@router.get("/charts")
+@router.get("/charts", responses=errors(401, 422))
 def list_charts(
     user: CurrentUser,
     session: SessionDep,
@@ -85,15 +87,22 @@ def list_charts(
     student_id: QueryId = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
-) -> list[dict[str, Any]]:
+) -> list[ChartListItem]:
     """Attempts with their charts, newest first, one page (`limit`, `offset`); the `X-Total-Count` header
     gives the number of rows over all pages. Students: their own (not those with analysis off); teachers and
     admins: attempts in `individual` mode, filterable."""
     response.headers["X-Total-Count"] = str(charts.count_charts(session, settings, user, test_id, student_id))
-    return charts.list_charts(session, settings, user, test_id, student_id, limit, offset)
+    return charts.list_charts(session, settings, user, test_id, student_id, limit, offset)  # type: ignore[return-value]
 
 
-@router.get("/tests/{test_id}/report", response_model=None)
+@router.get(
+    "/tests/{test_id}/report",
+    response_model=TestReport,
+    responses={
+        200: content(["text/csv"], "JSON, or with `?format=csv` CSV (UTF-8).", binary=False),
+        **errors(401, 403, 404, 422),
+    },
+)
 def test_report(
     request: Request,
     test_id: int,
@@ -101,7 +110,7 @@ def test_report(
     session: SessionDep,
     settings: SettingsDep,
     format: Literal["json", "csv"] = "json",
-) -> dict[str, Any] | StreamingResponse:
+) -> TestReport | StreamingResponse:
     """Per-question emotion distribution across all attempts (teachers and admins), from mode `aggregate`
     on (403 below). `?format=csv`: in `individual` mode every sample (one row per sample, audited for each
     student in it); in `aggregate` mode the class-level figures only."""
@@ -121,4 +130,4 @@ def test_report(
         return StreamingResponse(
             charts.report_aggregate_csv(report), media_type="text/csv; charset=utf-8", headers=headers
         )
-    return report
+    return report  # type: ignore[return-value]  (validated by the response model)

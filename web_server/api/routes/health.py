@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from web_server.api.deps import SessionDep
+from web_server.services.errors import ServiceUnavailable
 
 router = APIRouter(tags=["health"])
 
 
+class Health(BaseModel):
+    status: Literal["ok"]
+    database: Literal["ok"]
+
+
 @router.get("/health")
-def health(session: SessionDep, response: Response) -> dict[str, str]:
-    """200 `{"status": "ok", "database": "ok"}`, or 503 when the database cannot be reached."""
+def health(session: SessionDep) -> Health:
+    """200 `{"status": "ok", "database": "ok"}`; 503 (the error body) when the database cannot be reached."""
     try:
         session.exec(text("SELECT 1"))
     except Exception as exc:  # any driver error means the database is not usable
-        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-        return {"status": "degraded", "database": f"error: {type(exc).__name__}"}
-    return {"status": "ok", "database": "ok"}
+        raise ServiceUnavailable(
+            f"The database cannot be reached ({type(exc).__name__}).", headers={"Retry-After": "5"}
+        ) from exc
+    return Health(status="ok", database="ok")

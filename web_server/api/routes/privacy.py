@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from sqlmodel import SQLModel
 
 from web_server.api.deps import AdminUser, CurrentUser, QueryId, SessionDep, SettingsDep
+from web_server.api.responses import content, errors
 from web_server.models.audit import AuditRead
 from web_server.models.test import EmotionMode
 from web_server.models.user import User
@@ -61,7 +62,7 @@ def _zip_response(session, settings, user: User) -> StreamingResponse:
 @router.get(
     "/users/me/export",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/zip": {}}}},
+    responses={200: content(["application/zip"], "The zip."), **errors(401)},
 )
 def export_me(user: CurrentUser, session: SessionDep, settings: SettingsDep) -> StreamingResponse:
     """Everything FASEL holds about you, as a zip: `fasel-export.json` (profile, attempts, answers, scores,
@@ -70,9 +71,7 @@ def export_me(user: CurrentUser, session: SessionDep, settings: SettingsDep) -> 
     return _zip_response(session, settings, user)
 
 
-@router.get(
-    "/users/me/audit",
-)
+@router.get("/users/me/audit", responses=errors(401, 422))
 def my_audit(
     user: CurrentUser,
     session: SessionDep,
@@ -88,7 +87,7 @@ def my_audit(
 @router.get(
     "/users/{user_id}/export",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/zip": {}}}},
+    responses={200: content(["application/zip"], "The zip."), **errors(401, 403, 404, 422)},
 )
 def export_user(
     admin: AdminUser, user_id: int, session: SessionDep, settings: SettingsDep
@@ -99,7 +98,7 @@ def export_user(
     return _zip_response(session, settings, target)
 
 
-@router.get("/audit")
+@router.get("/audit", responses=errors(401, 403, 422))
 def list_audit(
     _: AdminUser,
     session: SessionDep,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from web_server.api.deps import CurrentUser, SessionDep, SettingsDep, StaffUser
+from web_server.api.responses import errors
 from web_server.models.base import SafeStr
 from web_server.models.test import TestCreate, TestRead, TestUpdate
 from web_server.models.user import Role
@@ -13,14 +14,14 @@ from web_server.services import tests
 router = APIRouter(prefix="/tests", tags=["tests"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(401, 403, 413, 422))
 def create_test(user: StaffUser, body: TestCreate, session: SessionDep, settings: SettingsDep) -> TestRead:
     """`emotion_analysis` (off/self/aggregate/individual, or null for the deployment's mode) can lower the
     deployment's EMOTION_ANALYSIS for this test, never raise it (422)."""
     return tests.to_read(session, settings, user, tests.create_test(session, settings, user, body))
 
 
-@router.get("")
+@router.get("", responses=errors(401, 422))
 def list_tests(
     user: CurrentUser,
     session: SessionDep,
@@ -36,12 +37,12 @@ def list_tests(
     return [tests.to_read(session, settings, user, t, attempts) for t in found]
 
 
-@router.get("/{test_id}")
+@router.get("/{test_id}", responses=errors(401, 404, 422))
 def read_test(user: CurrentUser, test_id: int, session: SessionDep, settings: SettingsDep) -> TestRead:
     return tests.to_read(session, settings, user, tests.get_test_for(session, user, test_id))
 
 
-@router.patch("/{test_id}")
+@router.patch("/{test_id}", responses=errors(401, 403, 404, 409, 413, 422))
 def update_test(
     user: StaffUser, test_id: int, body: TestUpdate, session: SessionDep, settings: SettingsDep
 ) -> TestRead:
@@ -51,7 +52,9 @@ def update_test(
     return tests.to_read(session, settings, user, tests.update_test(session, settings, user, test_id, body))
 
 
-@router.delete("/{test_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{test_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 403, 404, 409, 422)
+)
 def delete_test(user: StaffUser, test_id: int, session: SessionDep) -> Response:
     """Only tests no student has started (409 otherwise)."""
     tests.delete_test(session, user, test_id)

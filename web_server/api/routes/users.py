@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
 from web_server.api.deps import AdminUser, CurrentUser, SessionDep, SettingsDep, StaffUser
+from web_server.api.responses import errors
 from web_server.models.base import SafeStr
 from web_server.models.user import ImportReport, PasswordChange, Role, UserCreate, UserRead, UserUpdate
 from web_server.services import ratelimit, users
@@ -15,12 +16,16 @@ from web_server.services.errors import Forbidden, NotFound, PayloadTooLarge
 router = APIRouter(prefix="/users", tags=["users"])
 
 
-@router.get("/me")
+@router.get("/me", responses=errors(401))
 def read_me(user: CurrentUser) -> UserRead:
     return UserRead.model_validate(user, from_attributes=True)
 
 
-@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(401, 403, 413, 422, 429, descriptions={403: "The current password is not correct."}),
+)
 def change_my_password(
     user: CurrentUser, body: PasswordChange, session: SessionDep, settings: SettingsDep
 ) -> Response:
@@ -32,7 +37,7 @@ def change_my_password(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("")
+@router.get("", responses=errors(401, 403, 422))
 def list_users(
     user: StaffUser,
     session: SessionDep,
@@ -50,12 +55,12 @@ def list_users(
     ]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(401, 403, 409, 413, 422))
 def create_user(_: AdminUser, body: UserCreate, session: SessionDep, settings: SettingsDep) -> UserRead:
     return UserRead.model_validate(users.create_user(session, settings, body), from_attributes=True)
 
 
-@router.post("/import")
+@router.post("/import", responses=errors(401, 403, 409, 413, 422))
 def import_users(
     _: AdminUser,
     session: SessionDep,
@@ -69,7 +74,7 @@ def import_users(
     return users.import_csv(session, settings, content)
 
 
-@router.get("/{user_id}")
+@router.get("/{user_id}", responses=errors(401, 403, 404, 422))
 def read_user(user: StaffUser, user_id: int, session: SessionDep) -> UserRead:
     found = users.get_user(session, user_id)
     if user.role == Role.teacher and found.role != Role.student:
@@ -77,7 +82,7 @@ def read_user(user: StaffUser, user_id: int, session: SessionDep) -> UserRead:
     return UserRead.model_validate(found, from_attributes=True)
 
 
-@router.patch("/{user_id}")
+@router.patch("/{user_id}", responses=errors(401, 403, 404, 409, 413, 422))
 def update_user(
     admin: AdminUser, user_id: int, body: UserUpdate, session: SessionDep, settings: SettingsDep
 ) -> UserRead:
@@ -87,7 +92,9 @@ def update_user(
     )
 
 
-@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 403, 404, 409, 422)
+)
 def delete_user(admin: AdminUser, user_id: int, session: SessionDep, settings: SettingsDep) -> Response:
     """Delete the user and all their attempts, answers, recordings and emotion data."""
     users.delete_user(session, settings, admin, user_id)
