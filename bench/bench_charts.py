@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,18 +22,15 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import text
-from sqlmodel import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.support.db import create_class  # noqa: E402
 from tests.support.postgres import start_postgres  # noqa: E402
-from tests.support.uvicorn import free_port, spawn_uvicorn, stop_process, wait_ready  # noqa: E402
-from web_server.core.config import Settings  # noqa: E402
+from tests.support.servers import WebServerProcess, free_port  # noqa: E402
 from web_server.core.db import make_engine  # noqa: E402
-from web_server.models.user import Role, UserCreate  # noqa: E402
 from web_server.prestart import migrate  # noqa: E402
-from web_server.services import users  # noqa: E402
 
 API = "/api/v1"
 PASSWORD = "bench-password-1"
@@ -84,7 +80,6 @@ CROSS JOIN LATERAL (
 
 def seed(database_url: str, n_attempts: int, n_tests: int) -> None:
     """Seed once: a database that already holds the bench users is reused as it is."""
-    settings = Settings(_env_file=None, DATABASE_URL=database_url)
     engine = make_engine(database_url)
     with engine.connect() as conn:
         if conn.execute(text("SELECT count(*) FROM users WHERE username = 'teacher'")).scalar_one():
@@ -92,16 +87,7 @@ def seed(database_url: str, n_attempts: int, n_tests: int) -> None:
             print(f"reusing the seeded database ({n:,} samples)")
             return
     t = time.perf_counter()
-    with Session(engine) as session:
-        teacher = users.create_user(
-            session, settings, UserCreate(username="teacher", password=PASSWORD, role=Role.teacher)
-        ).id
-        for i in range(STUDENTS):
-            users.create_user(
-                session,
-                settings,
-                UserCreate(username=f"student{i:03d}", password=PASSWORD, role=Role.student),
-            )
+    teacher = create_class(database_url, [f"student{i:03d}" for i in range(STUDENTS)], PASSWORD)
     params = {
         "teacher": teacher,
         "tests": n_tests,
@@ -121,9 +107,8 @@ def seed(database_url: str, n_attempts: int, n_tests: int) -> None:
     print(f"seeded {n_attempts} attempts, {n:,} samples in {time.perf_counter() - t:.1f} s")
 
 
-def start_web(database_url: str, media: Path) -> tuple[subprocess.Popen, str]:
+def start_web(database_url: str, media: Path) -> WebServerProcess:
     """The web server on a free port, its AI server unreachable (charts need none); output in `media`."""
-    port = free_port()
     env = {
         "DATABASE_URL": database_url,
         "MEDIA_DIR": str(media),
@@ -131,11 +116,7 @@ def start_web(database_url: str, media: Path) -> tuple[subprocess.Popen, str]:
         "EMOTION_ANALYSIS": "individual",  # the teacher's views are what is measured
         "AI_SERVER_URL": f"http://127.0.0.1:{free_port()}",
     }
-    log = media / "web_server.log"
-    proc = spawn_uvicorn("web_server.main:app", port, env, log)
-    url = f"http://127.0.0.1:{port}"
-    wait_ready(proc, f"{url}{API}/health", 40, "web server", log)
-    return proc, url
+    return WebServerProcess(env, media / "web_server.log", prestart=False).start()
 
 
 def login(client: httpx.Client, username: str) -> dict[str, str]:
@@ -181,11 +162,12 @@ def main() -> None:
     if url is None:
         server = start_postgres()
         url = server.create_database("fasel_bench")
-    proc = None
+    web = None
     try:
         migrate(url)
         seed(url, args.attempts, args.tests)
-        proc, base = start_web(url, Path(tempfile.mkdtemp(prefix="fasel-bench-media-")))
+        web = start_web(url, Path(tempfile.mkdtemp(prefix="fasel-bench-media-")))
+        base = web.url
         rng = random.Random(0)
         with httpx.Client(base_url=base, timeout=60) as client:
             teacher = login(client, "teacher")
@@ -235,7 +217,8 @@ def main() -> None:
                 ms = timed(client, count, make, first_byte="first byte" in name)
                 print(f"{name:52} {count:>4} {pct(ms, 50):>8.1f} {pct(ms, 95):>8.1f}", flush=True)
     finally:
-        stop_process(proc)
+        if web is not None:
+            web.stop()
         if server is not None:
             server.stop()
 

@@ -25,7 +25,6 @@ import os
 import random
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,18 +40,13 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlmodel import Session  # noqa: E402
-
-from tests.capture.media import webm_speech  # noqa: E402
-from tests.support.ai_server import AIServerProcess  # noqa: E402
+from tests.support.db import create_class  # noqa: E402
 from tests.support.frames import single_person_frame  # noqa: E402
+from tests.support.media import webm_speech  # noqa: E402
 from tests.support.postgres import start_postgres  # noqa: E402
-from tests.support.uvicorn import free_port, stop_process, wait_ready  # noqa: E402
-from web_server.core.config import Settings  # noqa: E402
+from tests.support.servers import AIServerProcess, WebServerProcess, spawn, stop_process  # noqa: E402
 from web_server.core.db import make_engine  # noqa: E402
-from web_server.models.user import Role, UserCreate  # noqa: E402
 from web_server.prestart import migrate  # noqa: E402
-from web_server.services import users  # noqa: E402
 
 API = "/api/v1"
 PASSWORD = "bench-password-1"
@@ -326,26 +320,6 @@ def drain(engine, since: datetime, limit_s: float) -> tuple[float, dict[str, int
 # --- servers -----------------------------------------------------------------------------------------
 
 
-def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, *args], cwd=ROOT, env={**os.environ, **env}, stdout=out,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-
-
-def start_web(env: dict[str, str], workers: int, log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = spawn(
-        ["-m", "uvicorn", "web_server.main:app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning", "--no-proxy-headers", "--workers", str(workers)],
-        env, log,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    wait_ready(proc, f"{url}{API}/health", 60, "web server", log)
-    return proc, url
-
-
 def postgres_pid(server) -> int | None:
     folder = getattr(server, "folder", None)
     if folder is None:
@@ -389,20 +363,8 @@ def main() -> None:
     ai = web = worker = None
     try:
         migrate(url)
-        settings = Settings(
-            _env_file=None, DATABASE_URL=url, PASSWORD_HASH_TIME_COST=1, PASSWORD_HASH_MEMORY_KIB=1024
-        )
+        create_class(url, [f"pupil{i:03d}" for i in range(max(sizes))], PASSWORD)
         engine = make_engine(url)
-        with Session(engine) as session:
-            users.create_user(
-                session, settings, UserCreate(username="teacher", password=PASSWORD, role=Role.teacher)
-            )
-            for i in range(max(sizes)):
-                users.create_user(
-                    session,
-                    settings,
-                    UserCreate(username=f"pupil{i:03d}", password=PASSWORD, role=Role.student),
-                )
         ai = AIServerProcess(work / "ai_server.log").start()
         env = {
             "DATABASE_URL": url,
@@ -412,7 +374,8 @@ def main() -> None:
             "FRAME_MIN_INTERVAL_S": "1.0",
             "ANALYSIS_WORKERS": "0" if args.separate_worker else "1",
         }
-        web, base = start_web(env, args.web_workers, work / "web_server.log")
+        web = WebServerProcess(env, work / "web_server.log", workers=args.web_workers, prestart=False).start()
+        base = web.url
         if args.separate_worker:
             worker = spawn(["-m", "web_server.worker", "--workers", str(args.separate_worker)], env,
                            work / "worker.log")  # fmt: skip
@@ -439,9 +402,9 @@ def main() -> None:
         def cpu_now() -> dict[str, float]:
             table = _proc_table()
             roots = {
-                "web": web.pid,
+                "web": web.proc.pid,
                 "worker": worker.pid if worker else None,
-                "ai": ai._proc.pid,
+                "ai": ai.proc.pid,
                 "postgres": pg,
             }
             return {**{k: tree_cpu(pid, table) for k, pid in roots.items()}, "bench": self_cpu()}
@@ -482,7 +445,8 @@ def main() -> None:
         engine.dispose()
     finally:
         stop_process(worker)
-        stop_process(web)
+        if web is not None:
+            web.stop()
         if ai is not None:
             ai.stop()
         if server is not None:

@@ -2,11 +2,11 @@
 
     .venv/bin/python bench/bench_face.py --frames 200 --concurrency 8 [--url http://127.0.0.1:8001]
 
-Each frame is 640x480 with one real FER2013 ``val`` face (bicubic upscaled to 150-220 px) composed at a random
-place on a background. Without ``--url`` a real uvicorn AI server is started on a free port. Prints frames/s,
-p50/p95 latency and the detection rate, then times ``FER(mtcnn=False).detect_emotions`` (decode included, one
-call per frame, timed before and after the server run) on the same frames and prints the throughput ratio
-and both detection rates.
+Each frame is 640x480 with one real FER2013/RAF-DB face (120-220 px) at a random place in a cluttered,
+textured room (``tests/support/frames.py``, seeded; ``--plain`` for plain walls). Without ``--url`` a real
+uvicorn AI server is started on a free port. Prints frames/s, p50/p95 latency and the detection rate, then
+times ``FER(mtcnn=False).detect_emotions`` (decode included, one call per frame, timed before and after the
+server run) on the same frames and prints the throughput ratio and both detection rates.
 """
 
 from __future__ import annotations
@@ -27,41 +27,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.ai_server import running_ai_server  # noqa: E402
-
-FER_VAL = ROOT.parent / "shared" / "data" / "fer2013" / "val"
-LABELS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
-
-
-def make_frames(n: int, seed: int = 0) -> list[tuple[bytes, str, tuple[int, int, int, int]]]:
-    """``n`` JPEG frames: (bytes, true label, face box)."""
-    rng = np.random.default_rng(seed)
-    paths = [(label, p) for label in LABELS for p in sorted((FER_VAL / label).glob("*.jpg"))]
-    frames = []
-    for i in range(n):
-        label, path = paths[int(rng.integers(len(paths)))]
-        gx = np.linspace(rng.uniform(30, 120), rng.uniform(140, 230), 640, dtype=np.float32)[None, :, None]
-        gy = np.linspace(0, rng.uniform(0, 50), 480, dtype=np.float32)[:, None, None]
-        tint = rng.uniform(0.8, 1.2, 3).astype(np.float32)
-        frame = np.clip((gx + gy) * tint + rng.normal(0, 5, (480, 640, 3)), 0, 255).astype(np.uint8)
-        cv2.rectangle(
-            frame,
-            (int(rng.integers(0, 500)), 330),
-            (640, 480),
-            tuple(int(v) for v in rng.integers(0, 255, 3)),
-            -1,
-        )
-        size = int(rng.integers(150, 221))
-        x, y = int(rng.integers(0, 640 - size)), int(rng.integers(0, 480 - size))
-        face = cv2.resize(
-            cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), (size, size), interpolation=cv2.INTER_CUBIC
-        )
-        frame[y : y + size, x : x + size] = face[..., None]
-        ok, jpg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
-        assert ok
-        frames.append((jpg.tobytes(), label, (x, y, size, size)))
-        del i
-    return frames
+from tests.support.frames import single_person_frames  # noqa: E402
+from tests.support.servers import running_ai_server  # noqa: E402
 
 
 async def run_server_bench(url: str, frames: list, concurrency: int) -> dict:
@@ -79,11 +46,11 @@ async def run_server_bench(url: str, frames: list, concurrency: int) -> dict:
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        await asyncio.gather(*(one(client, f[0]) for f in frames[: 2 * concurrency]))  # warm-up
+        await asyncio.gather(*(one(client, f) for f in frames[: 2 * concurrency]))  # warm-up
         latencies.clear()
         results.clear()
         t0 = time.perf_counter()
-        await asyncio.gather(*(one(client, f[0]) for f in frames))
+        await asyncio.gather(*(one(client, f) for f in frames))
         wall = time.perf_counter() - t0
     lat = np.array(latencies) * 1000
     return {
@@ -120,11 +87,11 @@ def run_fer_library(frames: list) -> dict:
     if _detector is None:
         _detector = load_fer_library()(mtcnn=False)
     detector = _detector
-    for data, _, _ in frames[:5]:  # warm-up
+    for data in frames[:5]:  # warm-up
         detector.detect_emotions(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR))
     detected = 0
     t0 = time.perf_counter()
-    for data, _, _ in frames:
+    for data in frames:
         found = detector.detect_emotions(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR))
         detected += bool(found)
     wall = time.perf_counter() - t0
@@ -139,9 +106,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--url", help="an AI server already running (default: start one)")
     parser.add_argument("--fer-frames", type=int, help="frames for the fer library (default: all)")
+    parser.add_argument("--plain", action="store_true", help="plain walls instead of cluttered rooms")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the frames")
     parser.add_argument("--no-fer", action="store_true", help="skip the fer library comparison")
     args = parser.parse_args()
-    frames = make_frames(args.frames)
+    frames = [f.jpeg() for f in single_person_frames(args.frames, args.seed, textured=not args.plain)]
     fer_frames = frames[: args.fer_frames or len(frames)]
     # the fer library runs before and after the server (other jobs' load on the machine varies): mean of both
     fer_runs = [] if args.no_fer else [run_fer_library(fer_frames)]

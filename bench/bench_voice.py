@@ -18,30 +18,14 @@ import time
 from pathlib import Path
 
 import httpx
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ai_server.audio.decode import SAMPLE_RATE, decode_audio  # noqa: E402
-from ai_server.audio.encode import encode_audio  # noqa: E402
-from tests.support.ai_server import running_ai_server  # noqa: E402
+from tests.support.media import mixed_speech  # noqa: E402
+from tests.support.servers import running_ai_server  # noqa: E402
 
-RAVDESS = ROOT.parent / "shared" / "data" / "ravdess"
 DURATIONS = (5.0, 10.0, 30.0, 120.0)
-
-
-def recording(seconds: float, seed: int = 0) -> bytes:
-    """``seconds`` of concatenated RAVDESS speech as WebM/Opus, 48 kHz stereo."""
-    rng = np.random.default_rng(seed)
-    files = sorted(RAVDESS.glob("Actor_*/*.flac"))
-    parts, total = [], 0
-    while total < seconds * SAMPLE_RATE:
-        clip = decode_audio(files[int(rng.integers(len(files)))].read_bytes())
-        parts.append(clip)
-        total += clip.size
-    samples = np.concatenate(parts)[: int(seconds * SAMPLE_RATE)]
-    return encode_audio(samples, SAMPLE_RATE, "webm")
 
 
 async def post(client: httpx.AsyncClient, url: str, data: bytes) -> tuple[float, dict]:
@@ -57,7 +41,7 @@ async def bench(url: str, repeat: int, concurrency: int) -> None:
         print(f"server {url}; WebM/Opus 48 kHz stereo; median of {repeat} sequential requests")
         print(f"{'audio s':>8} {'windows':>8} {'wall ms':>9} {'server ms':>10} {'RTF (x real time)':>18}")
         for seconds in DURATIONS:
-            data = recording(seconds)
+            data = mixed_speech(seconds)
             await post(client, url, data)  # warm-up
             walls, server = [], []
             for _ in range(repeat):
@@ -69,7 +53,7 @@ async def bench(url: str, repeat: int, concurrency: int) -> None:
                 f"{seconds:8.0f} {len(body['segments']):8d} {wall * 1000:9.1f} "
                 f"{statistics.median(server):10.1f} {seconds / wall:18.1f}"
             )
-        data = recording(10.0, seed=1)
+        data = mixed_speech(10.0, seed=1)
         t0 = time.perf_counter()
         await asyncio.gather(*(post(client, url, data) for _ in range(concurrency * repeat)))
         wall = time.perf_counter() - t0

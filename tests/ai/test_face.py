@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from ai_server.training.data import DEFAULT_RAFDB, rafdb_holdout_mask
-from tests.ai.conftest import LABELS, background, compose, encode, overlap, post_face, val_faces
+from tests.ai.conftest import post_face
+from tests.support.data import LABELS, val_faces
+from tests.support.frames import compose, empty_frame, encode, iou
 
 HAPPY = val_faces("happy", 8)
 
@@ -29,8 +31,8 @@ def check_face(face: dict) -> None:
 def test_one_face_in_a_webcam_frame_is_found_and_classified(ai_client: httpx.Client) -> None:
     found, happy = 0, 0
     for i, path in enumerate(HAPPY):
-        frame, boxes = compose([(path, 200 + 10 * i, 120, 180)], seed=i)
-        r = post_face(ai_client, encode(frame))
+        frame = compose([(path, 200 + 10 * i, 120, 180)], seed=i)
+        r = post_face(ai_client, frame.jpeg())
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["model"].startswith("fer-")
@@ -40,7 +42,7 @@ def test_one_face_in_a_webcam_frame_is_found_and_classified(ai_client: httpx.Cli
             assert len(body["faces"]) == 1
             face = body["faces"][0]
             check_face(face)
-            assert overlap(face["box"], boxes[0]) > 0.5
+            assert iou(face["box"], frame.boxes[0]) > 0.5
             happy += face["emotion"] == "happy"
     assert found >= 7, f"Haar found only {found} of {len(HAPPY)} composed faces"
     assert happy >= found - 2, f"only {happy} of {found} happy faces classified happy"
@@ -48,7 +50,7 @@ def test_one_face_in_a_webcam_frame_is_found_and_classified(ai_client: httpx.Cli
 
 def test_frame_without_a_face_gives_an_empty_list(ai_client: httpx.Client) -> None:
     for seed in range(3):
-        r = post_face(ai_client, encode(background(seed=seed)))
+        r = post_face(ai_client, empty_frame(seed, textured=False).jpeg())
         assert r.status_code == 200, r.text
         assert r.json()["faces"] == []
     noise = np.random.default_rng(7).integers(0, 256, (480, 640, 3), dtype=np.uint8)
@@ -58,8 +60,9 @@ def test_frame_without_a_face_gives_an_empty_list(ai_client: httpx.Client) -> No
 
 def test_several_faces_are_all_found_largest_first(ai_client: httpx.Client) -> None:
     paths = [val_faces("happy", 1)[0], val_faces("surprise", 1, 1)[0], val_faces("neutral", 1, 1)[0]]
-    frame, boxes = compose([(paths[0], 20, 60, 150), (paths[1], 230, 40, 200), (paths[2], 460, 150, 170)])
-    r = post_face(ai_client, encode(frame))
+    frame = compose([(paths[0], 20, 60, 150), (paths[1], 230, 40, 200), (paths[2], 460, 150, 170)])
+    boxes = frame.boxes
+    r = post_face(ai_client, frame.jpeg())
     assert r.status_code == 200, r.text
     faces = r.json()["faces"]
     assert len(faces) == 3
@@ -67,19 +70,19 @@ def test_several_faces_are_all_found_largest_first(ai_client: httpx.Client) -> N
     assert areas == sorted(areas, reverse=True)
     for face in faces:
         check_face(face)
-    assert overlap(faces[0]["box"], boxes[1]) > 0.5  # the 200 px face comes first
-    matched = {max(range(3), key=lambda i, f=face: overlap(f["box"], boxes[i])) for face in faces}
+    assert iou(faces[0]["box"], boxes[1]) > 0.5  # the 200 px face comes first
+    matched = {max(range(3), key=lambda i, f=face: iou(f["box"], boxes[i])) for face in faces}
     assert matched == {0, 1, 2}
-    assert all(max(overlap(f["box"], b) for b in boxes) > 0.5 for f in faces)
+    assert all(max(iou(f["box"], b) for b in boxes) > 0.5 for f in faces)
 
 
 @pytest.mark.parametrize("ext", [".png", ".webp", ".jpg"])
 def test_png_webp_and_jpeg_are_accepted(ai_client: httpx.Client, ext: str) -> None:
-    frame, boxes = compose([(HAPPY[0], 240, 140, 180)])
-    r = post_face(ai_client, encode(frame, ext), name=f"frame{ext}")
+    frame = compose([(HAPPY[0], 240, 140, 180)])
+    r = post_face(ai_client, encode(frame.image, ext), name=f"frame{ext}")
     assert r.status_code == 200, r.text
     assert len(r.json()["faces"]) == 1
-    assert overlap(r.json()["faces"][0]["box"], boxes[0]) > 0.5
+    assert iou(r.json()["faces"][0]["box"], frame.boxes[0]) > 0.5
 
 
 def test_detect_false_classifies_the_whole_image_as_one_face(ai_client: httpx.Client) -> None:

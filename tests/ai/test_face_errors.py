@@ -8,10 +8,12 @@ import zlib
 import httpx
 import pytest
 
-from tests.ai.conftest import compose, encode, post_face, val_faces
+from tests.ai.conftest import post_face
 from tests.support.assertions import assert_clear_error
+from tests.support.data import val_faces
+from tests.support.frames import compose, encode
 
-FRAME, _ = compose([(val_faces("happy", 1)[0], 240, 140, 180)])
+FRAME = compose([(val_faces("happy", 1)[0], 240, 140, 180)]).image
 JPEG = encode(FRAME)
 PNG = encode(FRAME, ".png")
 

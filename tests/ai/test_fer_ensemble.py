@@ -9,7 +9,7 @@ import numpy as np
 from ai_server.models.layers import CentreZoom, HistogramEqualisation
 from ai_server.training.train_fer import build_ensemble
 from ai_server.vision.preprocess import preprocess_face
-from tests.ai.conftest import LABELS, val_faces
+from tests.support.data import LABELS, val_faces
 
 
 def tiny_member(seed: int) -> keras.Model:

@@ -13,7 +13,10 @@ import pytest
 from ai_server.config import Settings
 from ai_server.models.registry import ModelSpec, Registry
 from ai_server.vision.preprocess import preprocess_face
-from tests.ai.conftest import LABELS, AIServer, compose, encode, post_face, val_faces
+from tests.ai.conftest import post_face
+from tests.support.data import LABELS, val_faces
+from tests.support.frames import compose
+from tests.support.servers import AIServerProcess
 
 
 def test_healthz_is_200(ai_client: httpx.Client) -> None:
@@ -21,7 +24,7 @@ def test_healthz_is_200(ai_client: httpx.Client) -> None:
     assert r.status_code == 200 and r.json() == {"status": "ok"}
 
 
-def test_readiness_went_from_503_to_200(ai_server: AIServer, ai_client: httpx.Client) -> None:
+def test_readiness_went_from_503_to_200(ai_server: AIServerProcess, ai_client: httpx.Client) -> None:
     assert ai_server.readiness_seen[0] == 503, ai_server.readiness_seen
     assert ai_server.readiness_seen[-1] == 200
     r = ai_client.get("/readyz")
@@ -55,7 +58,7 @@ def test_models_lists_the_face_model(ai_client: httpx.Client) -> None:
 def test_many_parallel_requests_are_all_answered_correctly(ai_client: httpx.Client) -> None:
     """48 parallel requests (frames and crops) give exactly the answers each one gets when sent alone."""
     crops = [p.read_bytes() for label in LABELS for p in val_faces(label, 4, 200)]
-    frames = [encode(compose([(p, 220, 120, 190)], seed=i)[0]) for i, p in enumerate(val_faces("sad", 8, 30))]
+    frames = [compose([(p, 220, 120, 190)], seed=i).jpeg() for i, p in enumerate(val_faces("sad", 8, 30))]
     requests = [(c, False) for c in crops] + [(f, True) for f in frames] * 2
     alone = [post_face(ai_client, data, detect).json() for data, detect in requests]
     with ThreadPoolExecutor(24) as pool:

@@ -12,9 +12,9 @@ import pytest
 from ai_server.audio.decode import SAMPLE_RATE, decode_audio
 from ai_server.audio.encode import encode_audio
 from ai_server.config import Settings
-from tests.ai.conftest import compose, encode, val_faces
 from tests.ai.test_voice import CLIP, post_voice
 from tests.support.assertions import assert_clear_error
+from tests.support.media import one_face
 
 SPEECH = decode_audio(CLIP.read_bytes())
 MP4 = encode_audio(SPEECH, SAMPLE_RATE, "mp4")
@@ -45,7 +45,7 @@ def long_wav(seconds: float) -> bytes:
     [
         (b"", 422, ["empty"]),
         (b"this is plain text, not a recording at all", 415, ["not a WebM"]),
-        (encode(compose([(val_faces("happy", 1)[0], 240, 140, 180)])[0]), 415, ["no audio stream"]),
+        (one_face(), 415, ["no audio stream"]),
         (b"%PDF-1.4\n" + b"0" * 5000, 415, ["could not be opened"]),
         (WEBM[:300], 415, ["could not be opened"]),
         (WEBM[:200] + NOISE, 415, ["header is damaged"]),

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import make_test_settings
-from tests.support.ai_server import AIServerProcess, free_port
+from tests.support.servers import AIServerProcess, free_port
 from web_server.core.config import Settings
 
 FAST_RETRY = {

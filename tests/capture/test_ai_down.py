@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from tests.capture.helpers import at_offset, post_audio, post_frame, start_attempt, wait_for
-from tests.capture.media import one_face, webm_speech
 from tests.conftest import make_test_settings
 from tests.support.api import API
+from tests.support.media import one_face, webm_speech
 from web_server.core.config import Settings
 from web_server.main import create_app
 from web_server.models.emotion import CaptureMedia

@@ -16,8 +16,8 @@ from tests.capture.helpers import (
     start_attempt,
     wait_for,
 )
-from tests.capture.media import one_face, webm_speech
 from tests.support.api import API
+from tests.support.media import one_face, webm_speech
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ from tests.capture.helpers import (
     post_frame,
     start_attempt,
 )
-from tests.capture.media import no_face, one_face, three_faces, webm_speech
 from tests.support.api import API
+from tests.support.media import no_face, one_face, three_faces, webm_speech
 from web_server.services.fusion import FACE_LABELS, VOICE_LABELS
 
 

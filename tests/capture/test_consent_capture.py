@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.capture.helpers import analysed_timeline, at_offset, post_audio, post_frame, start_attempt
-from tests.capture.media import one_face, webm_speech
 from tests.support.api import API
+from tests.support.media import one_face, webm_speech
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ from sqlmodel import Session
 
 from tests.capture.conftest import FAST_RETRY
 from tests.capture.helpers import analysed_timeline, at_offset, post_audio, post_frame, start_attempt
-from tests.capture.media import one_face, webm_speech
 from tests.conftest import make_test_settings
 from tests.support.api import create_user_in_db, login
+from tests.support.media import one_face, webm_speech
 from web_server.main import create_app
 
 STUDENTS, FRAMES = 6, 10

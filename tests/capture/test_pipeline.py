@@ -16,9 +16,9 @@ from sqlmodel import Session, select
 
 from tests.capture.conftest import FAST_RETRY
 from tests.capture.helpers import analysed_timeline, assert_queued, at_offset, post_frame, start_attempt
-from tests.capture.media import one_face
 from tests.conftest import make_test_settings
-from tests.support.uvicorn import ROOT, stop_process
+from tests.support.media import one_face
+from tests.support.servers import ROOT, stop_process
 from web_server.main import create_app
 from web_server.models.emotion import CaptureHint
 

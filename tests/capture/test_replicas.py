@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -18,17 +16,21 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import text
-from sqlmodel import Session
 
-from tests.capture.media import one_face, webm_speech
 from tests.conftest import TEST_SECRET_KEY
-from tests.support.ai_server import AIServerProcess
-from tests.support.uvicorn import ROOT, free_port, spawn_uvicorn, stop_process, wait_ready
-from web_server.core.config import Settings
+from tests.support.db import create_class
+from tests.support.media import one_face, webm_speech
+from tests.support.servers import (
+    AIServerProcess,
+    free_port,
+    kill,
+    spawn,
+    spawn_uvicorn,
+    stop_process,
+    wait_ready,
+)
 from web_server.core.db import make_engine
-from web_server.models.user import Role, UserCreate
 from web_server.prestart import migrate
-from web_server.services import users
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 API = "/api/v1"
@@ -74,38 +76,11 @@ http {{
 """
 
 
-def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            args,
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def kill(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
-
-
 def test_a_class_through_nginx_survives_a_web_process_and_an_ai_server_killed(postgres_server, tmp_path):
     url = postgres_server.create_database("fasel_replicas")
     migrate(url)
-    settings = Settings(
-        _env_file=None, DATABASE_URL=url, PASSWORD_HASH_TIME_COST=1, PASSWORD_HASH_MEMORY_KIB=1024
-    )
+    create_class(url, [f"pupil{i}" for i in range(STUDENTS)], PASSWORD)
     engine = make_engine(url)
-    with Session(engine) as session:
-        users.create_user(
-            session, settings, UserCreate(username="teacher", password=PASSWORD, role=Role.teacher)
-        )
-        for i in range(STUDENTS):
-            users.create_user(
-                session, settings, UserCreate(username=f"pupil{i}", password=PASSWORD, role=Role.student)
-            )
 
     procs: list[subprocess.Popen] = []
     ais = [AIServerProcess(tmp_path / f"ai{i}.log") for i in range(2)]
@@ -135,9 +110,7 @@ def test_a_class_through_nginx_survives_a_web_process_and_an_ai_server_killed(po
             procs.append(webs[-1])
         for proc, port in zip(webs, ports, strict=True):
             wait_ready(proc, f"http://127.0.0.1:{port}{API}/health", 60, "web server", tmp_path / "web.log")
-        procs.append(
-            spawn([sys.executable, "-m", "web_server.worker", "--workers", "2"], env, tmp_path / "worker.log")
-        )
+        procs.append(spawn(["-m", "web_server.worker", "--workers", "2"], env, tmp_path / "worker.log"))
         prefix, port = tmp_path / "nginx", free_port()
         prefix.mkdir()
         user = "user root root;" if os.geteuid() == 0 else ""
@@ -147,7 +120,7 @@ def test_a_class_through_nginx_survives_a_web_process_and_an_ai_server_killed(po
         base = f"http://127.0.0.1:{port}"
         wait_ready(procs[-1], f"{base}{API}/health", 20, "nginx", prefix / "error.log")
 
-        acknowledged, answered = run_class(base, kill_mid_round=lambda: (kill(webs[0]), kill(ais[0]._proc)))
+        acknowledged, answered = run_class(base, kill_mid_round=lambda: (kill(webs[0]), kill(ais[0].proc)))
         assert acknowledged["frame"] > STUDENTS * 5 and acknowledged["audio"] == STUDENTS
 
         deadline = time.monotonic() + 180

@@ -15,9 +15,8 @@ import pytest
 
 from tests.conftest import TEST_SECRET_KEY
 from tests.e2e.media import build_wav, build_y4m
-from tests.e2e.servers import ROOT, WebServerProcess, ensure_frontend_built
-from tests.support.ai_server import AIServerProcess
-from tests.support.uvicorn import free_port
+from tests.e2e.servers import ensure_frontend_built
+from tests.support.servers import ROOT, AIServerProcess, WebServerProcess, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-output" / "screenshots"

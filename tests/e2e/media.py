@@ -1,8 +1,8 @@
 """Fake camera and microphone for Chromium, built from real data in /work/shared/data.
 
 - `build_y4m`: FER2013 validation faces (grey 48x48 crops that the AI server's detector finds once upscaled),
-  each upscaled onto a 640x480 background and shown for a couple of seconds, as a YUV4MPEG2 (4:2:0) video
-  that Chromium loops (`--use-file-for-fake-video-capture`).
+  each composed onto a 640x480 background (`tests.support.frames.compose`) and shown for a couple of seconds,
+  as a YUV4MPEG2 (4:2:0) video that Chromium loops (`--use-file-for-fake-video-capture`).
 - `build_wav`: RAVDESS speech clips (16 kHz mono FLAC) joined with short pauses into a 16-bit PCM WAV that
   Chromium loops as the microphone (`--use-file-for-fake-audio-capture`).
 """
@@ -16,13 +16,9 @@ import numpy as np
 import soundfile as sf
 
 from ai_server.vision.detect import DetectParams, detect_faces
+from tests.support.data import FER_VAL, RAVDESS
+from tests.support.frames import H, W, compose
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-if not DATA.is_dir():
-    DATA = Path("/work/shared/data")
-FER_VAL = DATA / "fer2013" / "val"
-RAVDESS = DATA / "ravdess"
-W, H = 640, 480
 FACE_PX = 240
 FPS = 5
 
@@ -33,25 +29,21 @@ SPEECH_CLIPS = ["Actor_01/03-01-03-02-01-01-01.flac", "Actor_02/03-01-05-02-01-0
                 "Actor_03/03-01-04-02-02-01-03.flac"]  # fmt: skip
 
 
-def _frame(face: np.ndarray) -> np.ndarray:
-    """A 640x480 grey frame with the face upscaled in the middle on a soft background."""
-    yy, xx = np.mgrid[0:H, 0:W]
-    canvas = (110 + 30 * np.sin(xx / 90.0) * np.cos(yy / 70.0)).astype(np.uint8)
-    big = cv2.resize(face, (FACE_PX, FACE_PX), interpolation=cv2.INTER_CUBIC)
+def _frame(path: Path) -> np.ndarray:
+    """A 640x480 grey frame with the face upscaled in the middle."""
     x, y = (W - FACE_PX) // 2, (H - FACE_PX) // 2
-    canvas[y : y + FACE_PX, x : x + FACE_PX] = big
-    return canvas
+    return cv2.cvtColor(compose([(path, x, y, FACE_PX)]).image, cv2.COLOR_BGR2GRAY)
 
 
 def detectable_faces(label: str, count: int) -> list[np.ndarray]:
-    """The first `count` validation crops of `label` whose composed frame has exactly one face for the AI
-    server's own detector (default settings)."""
+    """Grey frames of the first `count` validation crops of `label` whose composed frame has exactly one face
+    for the AI server's own detector (default settings)."""
     params = DetectParams()
     found = []
     for path in sorted((FER_VAL / label).glob("*.jpg")):
-        face = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-        if len(detect_faces(_frame(face), params)) == 1:
-            found.append(face)
+        frame = _frame(path)
+        if len(detect_faces(frame, params)) == 1:
+            found.append(frame)
             if len(found) == count:
                 return found
     raise RuntimeError(f"not enough detectable {label} faces in {FER_VAL / label}")
@@ -68,9 +60,8 @@ def build_y4m(path: Path) -> Path:
     with path.open("wb") as out:
         out.write(f"YUV4MPEG2 W{W} H{H} F{FPS}:1 Ip A1:1 C420jpeg\n".encode())
         for label, seconds in FACE_SEQUENCE:
-            face = faces[label][used[label]]
+            luma = faces[label][used[label]].tobytes()
             used[label] += 1
-            luma = _frame(face).tobytes()
             for _ in range(seconds * FPS):
                 out.write(b"FRAME\n")
                 out.write(luma)

@@ -14,7 +14,9 @@ posters with text, lines and ellipses, uneven lighting): what makes Haar report 
     frames = single_person_frames(200, seed=7)          # list[Frame]
     frames[0].jpeg(), frames[0].boxes                  # JPEG bytes, true (x, y, w, h) boxes
 
-Every frame is a function of (kind, index, seed) only.
+    frame = compose([(val_faces("happy", 1)[0], 240, 140, 180)])  # chosen faces at chosen places
+
+Every frame is a function of its arguments only.
 """
 
 from __future__ import annotations
@@ -26,13 +28,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "data"
-if not DATA.is_dir():
-    DATA = Path("/work/shared/data")
-FER_VAL = DATA / "fer2013" / "val"
-RAF_TRAIN = DATA / "rafdb" / "train"
-LABELS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
+from tests.support.data import FER_VAL, LABELS, RAF_TRAIN, val_faces
+
+__all__ = ["Frame", "compose", "empty_frame", "encode", "iou", "single_person_frame", "single_person_frames",
+           "two_person_frame", "two_person_frames", "val_faces"]  # fmt: skip
 W, H = 640, 480
 FACE_MIN, FACE_MAX = 120, 220
 _WORDS = ("MATHS", "Exam", "2024", "NOTICE", "the quick brown fox", "SALE", "Physics 101", "Room 12",
@@ -48,9 +47,15 @@ class Frame:
     textured: bool
 
     def jpeg(self, quality: int = 90) -> bytes:
-        ok, buf = cv2.imencode(".jpg", self.image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-        assert ok
-        return buf.tobytes()
+        return encode(self.image, ".jpg", quality)
+
+
+def encode(image: np.ndarray, ext: str = ".jpg", quality: int = 90) -> bytes:
+    """``image`` as an ``ext`` file (.jpg at ``quality``, .png, .webp)."""
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality] if ext == ".jpg" else []
+    ok, buf = cv2.imencode(ext, image, params)
+    assert ok
+    return buf.tobytes()
 
 
 # ---------------------------------------------------------------- faces
@@ -250,7 +255,7 @@ def textured_background(rng: np.random.Generator) -> np.ndarray:
 
 
 def _rng(kind: str, index: int, seed: int) -> np.random.Generator:
-    return np.random.default_rng([seed, index, {"single": 1, "pair": 2, "empty": 3}[kind]])
+    return np.random.default_rng([seed, index, {"single": 1, "pair": 2, "empty": 3, "composed": 4}[kind]])
 
 
 def _background(rng: np.random.Generator, textured: bool) -> np.ndarray:
@@ -285,6 +290,16 @@ def two_person_frame(index: int, seed: int = 0, textured: bool = True) -> Frame:
 def empty_frame(index: int, seed: int = 0, textured: bool = True) -> Frame:
     """No face at all."""
     return Frame(_background(_rng("empty", index, seed), textured), (), textured)
+
+
+def compose(faces: list[tuple[Path, int, int, int]], seed: int = 0, textured: bool = False) -> Frame:
+    """The faces ``(path, x, y, size)`` pasted where they are asked, on a plain (or textured) background of
+    ``seed``: for tests that need a given face (a known label) at a given place."""
+    rng = _rng("composed", 0, seed)
+    frame = _background(rng, textured)
+    for path, x, y, size in faces:
+        _paste(frame, load_face(path), x, y, size)
+    return Frame(frame, tuple((x, y, size, size) for _, x, y, size in faces), textured)
 
 
 def single_person_frames(n: int, seed: int = 0, textured: bool = True) -> list[Frame]:

@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from tests.conftest import make_test_settings
 from tests.support.api import API, PASSWORD, create_test, login, oral_payload, single_choice_payload
-from tests.support.uvicorn import free_port
+from tests.support.servers import free_port
 from web_server.capture import samples as capture_samples
 from web_server.core.config import Settings
 from web_server.main import create_app

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from tests.conftest import TEST_SECRET_KEY
 from tests.support.api import API, PASSWORD, create_test, login, oral_payload
 from tests.support.db import wipe
-from tests.support.uvicorn import free_port, spawn_uvicorn, stop_process, wait_ready
+from tests.support.servers import free_port, spawn_uvicorn, stop_process, wait_ready
 from web_server.core.config import Settings
 from web_server.core.db import make_engine
 from web_server.models.user import Role

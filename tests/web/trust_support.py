@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from tests.conftest import make_test_settings
 from tests.support.api import API, create_test, oral_payload, single_choice_payload
-from tests.support.uvicorn import free_port
+from tests.support.servers import free_port
 from web_server.core.config import Settings
 from web_server.models.emotion import EmotionSample
 
