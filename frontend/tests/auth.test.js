@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
+import '../src/api' // configures the generated client, as main.js does
 import { useAuth } from '../src/stores/auth'
 
 const b64url = (obj) => btoa(JSON.stringify(obj)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
@@ -41,22 +42,22 @@ describe('auth store', () => {
 
   it('signs in again with the new password after changing it (earlier tokens are revoked)', async () => {
     const calls = []
-    const reply = (status, body) => new Response(body ? JSON.stringify(body) : '', { status })
+    const reply = (status, body) => new Response(body ? JSON.stringify(body) : null, { status, headers: { 'Content-Type': 'application/json' } })
     const replies = [
       reply(204),
       reply(200, { access_token: token(Math.floor(Date.now() / 1000) + 3600), token_type: 'bearer' }),
       reply(200, { id: 1, username: 'ann', role: 'student' }),
     ]
-    vi.stubGlobal('fetch', async (url, init) => {
-      calls.push({ url, init })
+    vi.stubGlobal('fetch', async (request) => {
+      calls.push({ path: new URL(request.url).pathname, body: await request.text() })
       return replies.shift()
     })
     const auth = useAuth()
     auth.user = { id: 1, username: 'ann', role: 'student' }
     auth.setToken('old-token')
     await auth.changePassword('old-pass-1', 'new-pass-1')
-    expect(calls.map((c) => c.url)).toEqual(['/api/v1/users/me/password', '/api/v1/auth/login', '/api/v1/users/me'])
-    expect(String(calls[1].init.body)).toContain('password=new-pass-1')
+    expect(calls.map((c) => c.path)).toEqual(['/api/v1/users/me/password', '/api/v1/auth/login', '/api/v1/users/me'])
+    expect(calls[1].body).toContain('password=new-pass-1')
     expect(auth.token).not.toBe('old-token')
     expect(localStorage.getItem('fasel.token')).toBe(auth.token)
     vi.unstubAllGlobals()

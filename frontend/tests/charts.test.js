@@ -4,7 +4,6 @@ import {
   bucketFooter,
   questionMarkers,
   timelineChartData,
-  chartsFromSamples,
   normaliseCharts,
   normaliseReport,
   perQuestionChartData,
@@ -39,9 +38,11 @@ const RESPONSE = {
     ],
     voice: [],
   },
-  fused: [{ start_s: 0, end_s: 10, emotion: 'happy', confidence: 0.7, scores: { happy: 0.7, neutral: 0.3 } }],
+  fused: [{ start_s: 0, end_s: 10, emotion: 'happy', confidence: 0.7, scores: { happy: 0.7, neutral: 0.3 }, sources: ['face'] }],
   presence: { none: 1, one: 5, several: 0 },
-  missing: { face: { pending: 0, unanalysed: 0 }, voice: { pending: 1, unanalysed: 0 } },
+  missing: { face: { pending: 0, unanalysed: 0, uncertain: 0 }, voice: { pending: 1, unanalysed: 0, uncertain: 0 } },
+  gaps: { face: [{ start_s: 20, end_s: 30, uncertain: 0, nobody: 1, several: 0 }], voice: [] },
+  questions: [{ question_id: 11, number: 1, start_s: 0.5, end_s: 14, correct: null }],
 }
 
 describe('normaliseCharts', () => {
@@ -60,15 +61,13 @@ describe('normaliseCharts', () => {
     expect(c.fused.bar[0].distribution).toEqual({ happy: 0.7, neutral: 0.3 })
     expect(c.fused.pie.happy).toBeCloseTo(0.7)
   })
-  it('keeps presence and missing counts', () => {
+  it('keeps presence, missing counts, gaps and question spans', () => {
     expect(c.presence.none).toBe(1)
     expect(c.missing.voice.pending).toBe(1)
-  })
-  it('accepts the other nesting ({face: {bar}})', () => {
-    const alt = normaliseCharts({ face: { bar: RESPONSE.bar.face, pie: { happy: 2, sad: 2 } } })
-    expect(alt.face.bar).toHaveLength(2)
-    expect(alt.face.pie).toEqual({ happy: 0.5, sad: 0.5 })
-    expect(alt.voice.bar).toEqual([])
+    expect(c.gaps.face[0].nobody).toBe(1)
+    expect(c.questions[0].number).toBe(1)
+    expect(c.bucketSeconds).toBe(10)
+    expect(c.fused.bar[0].sources).toEqual(['face'])
   })
 })
 
@@ -98,24 +97,10 @@ describe('chart data', () => {
   })
 })
 
-describe('fallbacks', () => {
-  it('builds charts from raw samples', () => {
-    const samples = [
-      { modality: 'face', captured_at: '2026-01-01T10:00:01Z', question_id: 1, emotion: 'happy', confidence: 0.9 },
-      { modality: 'face', captured_at: '2026-01-01T10:00:04Z', question_id: 1, emotion: 'sad', confidence: 0.5 },
-      { modality: 'face', captured_at: '2026-01-01T10:00:15Z', question_id: 2, emotion: null, confidence: null },
-      { modality: 'voice', captured_at: '2026-01-01T10:00:20Z', question_id: 2, emotion: 'calm', confidence: 0.6 },
-    ]
-    const c = chartsFromSamples(samples, 10)
-    expect(c.face.bar).toHaveLength(1)
-    expect(c.face.bar[0].confidence).toBeCloseTo(0.7)
-    expect(c.face.pie).toEqual({ happy: 0.5, sad: 0.5 })
-    expect(c.voice.perQuestion[0]).toMatchObject({ questionId: 2, distribution: { calm: 1 } })
-  })
-  it('toShares handles lists, counts and empty input', () => {
-    expect(toShares([{ emotion: 'a', count: 1 }, { emotion: 'b', count: 3 }])).toEqual({ a: 0.25, b: 0.75 })
-    expect(toShares({ counts: { a: 2 }, total: 2 })).toEqual({ a: 1 })
-    expect(toShares(null)).toEqual({})
+describe('toShares', () => {
+  it('turns counts into shares and ignores zero counts', () => {
+    expect(toShares({ a: 1, b: 3, c: 0 })).toEqual({ a: 0.25, b: 0.75 })
+    expect(toShares({})).toEqual({})
   })
 })
 
@@ -124,8 +109,22 @@ describe('normaliseReport', () => {
     const r = normaliseReport({
       attempts: 2,
       questions: [
-        { question_id: 1, position: 0, prompt: 'Q', face: { counts: { happy: 3, sad: 1 }, total: 4, mean_confidence: 0.7 }, voice: { counts: {}, total: 0 } },
-        { question_id: 2, position: 1, prompt: 'R', face: { counts: {}, total: 0 }, voice: { counts: { calm: 2 }, total: 2 } },
+        {
+          question_id: 1,
+          position: 0,
+          prompt: 'Q',
+          face: { counts: { happy: 3, sad: 1 }, total: 4, mean_confidence: 0.7, students: 2, suppressed: false },
+          voice: { counts: {}, total: 0, mean_confidence: null, students: 0, suppressed: true },
+          by_correctness: null,
+        },
+        {
+          question_id: 2,
+          position: 1,
+          prompt: 'R',
+          face: { counts: {}, total: 0, mean_confidence: null, students: 0, suppressed: true },
+          voice: { counts: { calm: 2 }, total: 2, mean_confidence: 0.6, students: 2, suppressed: false },
+          by_correctness: null,
+        },
       ],
     })
     expect(r.attempts).toBe(2)

@@ -53,12 +53,13 @@ describe('list rows', () => {
     expect(row).toMatchObject({ attemptId: 9, kind: 'oral', student: 'sam', faceSamples: 0, voiceSamples: 4, date: '2026-01-01T00:00:00Z' })
   })
   it('takes the no-camera hint from the stored consent, else from zero face samples', () => {
-    const base = { attempt_id: 1, test_kind: 'oral', samples: { face: { ok: 0 }, voice: { ok: 2 } } }
+    const none = { ok: 0, pending: 0, unanalysed: 0 }
+    const base = { attempt_id: 1, test_kind: 'oral', samples: { face: none, voice: { ...none, ok: 2 } } }
     const keys = (r) => deviceHints(normaliseChartRow(r)).map((h) => `${h.key}:${h.source}`)
     expect(keys({ ...base, camera: false, microphone: false })).toEqual(['camera:consent', 'microphone:consent'])
     expect(keys({ ...base, camera: true, microphone: true })).toEqual([]) // allowed, even with no samples yet
     expect(keys({ ...base, camera: null, microphone: null })).toEqual(['camera:samples']) // older attempt
-    expect(keys({ ...base, camera: null, samples: { face: { ok: 5 } } })).toEqual([])
+    expect(keys({ ...base, camera: null, samples: { face: { ...none, ok: 5 }, voice: none } })).toEqual([])
     expect(keys({ ...base, test_kind: 'single_choice', camera: true, microphone: false })).toEqual([])
     const result = normaliseResult({ attempt_id: 2, test_kind: 'single_choice', camera: false, microphone: true })
     expect(deviceHints(result).map((h) => h.key)).toEqual(['camera'])

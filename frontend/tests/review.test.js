@@ -17,7 +17,7 @@ describe('review helpers', () => {
   it('says awaiting grading instead of a score', () => {
     expect(scoreText({ score: null, max_score: 5, awaiting_grading: true })).toBe('Awaiting grading')
     expect(scoreText({ score: 3, max_score: 5 })).toBe('3 / 5')
-    expect(scoreText({ score: 0, maxScore: 2 })).toBe('0 / 2')
+    expect(scoreText({ score: 0, max_score: 2, awaiting_grading: false })).toBe('0 / 2')
     expect(scoreText({ score: null, max_score: null })).toBe('—')
   })
 

@@ -2,7 +2,7 @@
 
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { ChangeConsentData, ChangeConsentErrors, ChangeConsentResponses, ChangeMyPasswordData, ChangeMyPasswordErrors, ChangeMyPasswordResponses, ConsentHistoryData, ConsentHistoryErrors, ConsentHistoryResponses, CreateTestData, CreateTestErrors, CreateTestResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteTestData, DeleteTestErrors, DeleteTestResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, EmotionGridData, EmotionGridErrors, EmotionGridResponses, ExportMeData, ExportMeResponses, ExportUserData, ExportUserErrors, ExportUserResponses, GradeAnswerData, GradeAnswerErrors, GradeAnswerResponses, HealthData, HealthResponses, ImportUsersData, ImportUsersErrors, ImportUsersResponses, ListAttemptsData, ListAttemptsErrors, ListAttemptsResponses, ListAuditData, ListAuditErrors, ListAuditResponses, ListChartsData, ListChartsErrors, ListChartsResponses, ListResultsData, ListResultsErrors, ListResultsResponses, ListTestsData, ListTestsErrors, ListTestsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MyAuditData, MyAuditErrors, MyAuditResponses, PostAudioData, PostAudioErrors, PostAudioResponses, PostFrameData, PostFrameErrors, PostFrameResponses, ReadAttemptData, ReadAttemptErrors, ReadAttemptResponses, ReadChartsData, ReadChartsErrors, ReadChartsResponses, ReadConfigData, ReadConfigResponses, ReadEmotionsData, ReadEmotionsErrors, ReadEmotionsResponses, ReadMeData, ReadMeResponses, ReadRecordingData, ReadRecordingErrors, ReadRecordingResponses, ReadTestData, ReadTestErrors, ReadTestResponses, ReadUserData, ReadUserErrors, ReadUserResponses, ResultsCsvData, ResultsCsvErrors, ResultsCsvResponses, SaveAnswerData, SaveAnswerErrors, SaveAnswerResponses, StartAttemptData, StartAttemptErrors, StartAttemptResponses, SubmitAttemptData, SubmitAttemptErrors, SubmitAttemptResponses, TestOverviewData, TestOverviewErrors, TestOverviewResponses, TestReportData, TestReportErrors, TestReportResponses, UpdateTestData, UpdateTestErrors, UpdateTestResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses } from './types.gen';
+import type { ChangeConsentData, ChangeConsentErrors, ChangeConsentResponses, ChangeMyPasswordData, ChangeMyPasswordErrors, ChangeMyPasswordResponses, ConsentHistoryData, ConsentHistoryErrors, ConsentHistoryResponses, CreateTestData, CreateTestErrors, CreateTestResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteTestData, DeleteTestErrors, DeleteTestResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, EmotionGridData, EmotionGridErrors, EmotionGridResponses, ExportMeData, ExportMeErrors, ExportMeResponses, ExportUserData, ExportUserErrors, ExportUserResponses, GradeAnswerData, GradeAnswerErrors, GradeAnswerResponses, HealthData, HealthErrors, HealthResponses, ImportUsersData, ImportUsersErrors, ImportUsersResponses, ListAttemptsData, ListAttemptsErrors, ListAttemptsResponses, ListAuditData, ListAuditErrors, ListAuditResponses, ListChartsData, ListChartsErrors, ListChartsResponses, ListResultsData, ListResultsErrors, ListResultsResponses, ListTestsData, ListTestsErrors, ListTestsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MyAuditData, MyAuditErrors, MyAuditResponses, PostAudioData, PostAudioErrors, PostAudioResponses, PostFrameData, PostFrameErrors, PostFrameResponses, ReadAttemptData, ReadAttemptErrors, ReadAttemptResponses, ReadChartsData, ReadChartsErrors, ReadChartsResponses, ReadConfigData, ReadConfigErrors, ReadConfigResponses, ReadEmotionsData, ReadEmotionsErrors, ReadEmotionsResponses, ReadMeData, ReadMeErrors, ReadMeResponses, ReadRecordingData, ReadRecordingErrors, ReadRecordingResponses, ReadTestData, ReadTestErrors, ReadTestResponses, ReadUserData, ReadUserErrors, ReadUserResponses, ResultsCsvData, ResultsCsvErrors, ResultsCsvResponses, SaveAnswerData, SaveAnswerErrors, SaveAnswerResponses, StartAttemptData, StartAttemptErrors, StartAttemptResponses, SubmitAttemptData, SubmitAttemptErrors, SubmitAttemptResponses, TestOverviewData, TestOverviewErrors, TestOverviewResponses, TestReportData, TestReportErrors, TestReportResponses, UpdateTestData, UpdateTestErrors, UpdateTestResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -241,14 +241,14 @@ export const listCharts = <ThrowOnError extends boolean = false>(options?: Optio
  *
  * The deployment's analysis settings (no login needed: the consent page explains them).
  */
-export const readConfig = <ThrowOnError extends boolean = false>(options?: Options<ReadConfigData, ThrowOnError>) => (options?.client ?? client).get<ReadConfigResponses, unknown, ThrowOnError>({ url: '/api/v1/config', ...options });
+export const readConfig = <ThrowOnError extends boolean = false>(options?: Options<ReadConfigData, ThrowOnError>) => (options?.client ?? client).get<ReadConfigResponses, ReadConfigErrors, ThrowOnError>({ url: '/api/v1/config', ...options });
 
 /**
  * Health
  *
- * 200 `{"status": "ok", "database": "ok"}`, or 503 when the database cannot be reached.
+ * 200 `{"status": "ok", "database": "ok"}`; 503 (the error body) when the database cannot be reached.
  */
-export const health = <ThrowOnError extends boolean = false>(options?: Options<HealthData, ThrowOnError>) => (options?.client ?? client).get<HealthResponses, unknown, ThrowOnError>({ url: '/api/v1/health', ...options });
+export const health = <ThrowOnError extends boolean = false>(options?: Options<HealthData, ThrowOnError>) => (options?.client ?? client).get<HealthResponses, HealthErrors, ThrowOnError>({ url: '/api/v1/health', ...options });
 
 /**
  * List Results
@@ -437,7 +437,7 @@ export const importUsers = <ThrowOnError extends boolean = false>(options: Optio
 /**
  * Read Me
  */
-export const readMe = <ThrowOnError extends boolean = false>(options?: Options<ReadMeData, ThrowOnError>) => (options?.client ?? client).get<ReadMeResponses, unknown, ThrowOnError>({
+export const readMe = <ThrowOnError extends boolean = false>(options?: Options<ReadMeData, ThrowOnError>) => (options?.client ?? client).get<ReadMeResponses, ReadMeErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/users/me',
     ...options
@@ -461,7 +461,7 @@ export const myAudit = <ThrowOnError extends boolean = false>(options?: Options<
  * emotion samples, consent history, who viewed your emotion data) and `media/` (your recordings and any
  * kept frames).
  */
-export const exportMe = <ThrowOnError extends boolean = false>(options?: Options<ExportMeData, ThrowOnError>) => (options?.client ?? client).get<ExportMeResponses, unknown, ThrowOnError>({
+export const exportMe = <ThrowOnError extends boolean = false>(options?: Options<ExportMeData, ThrowOnError>) => (options?.client ?? client).get<ExportMeResponses, ExportMeErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/users/me/export',
     ...options

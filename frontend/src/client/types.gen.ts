@@ -58,6 +58,37 @@ export type AnswerSave = {
 };
 
 /**
+ * AttemptCharts
+ *
+ * `GET /attempts/{id}/charts`.
+ */
+export type AttemptCharts = {
+    /**
+     * Attempt Id
+     */
+    attempt_id: number;
+    bar: Bars;
+    /**
+     * Bucket Seconds
+     */
+    bucket_seconds: number;
+    /**
+     * Fused
+     */
+    fused: Array<FusedWindow>;
+    gaps: Gaps;
+    labels: Labels;
+    missing: MissingByModality;
+    per_question: PerQuestion;
+    pie: Pies;
+    presence: Presence;
+    /**
+     * Questions
+     */
+    questions: Array<QuestionSpan>;
+};
+
+/**
  * AttemptRead
  */
 export type AttemptRead = {
@@ -178,6 +209,50 @@ export type AuditRead = {
 };
 
 /**
+ * BarBucket
+ *
+ * One time bucket `[start_s, end_s)` of the bar chart: analysed samples per emotion.
+ */
+export type BarBucket = {
+    /**
+     * Counts
+     */
+    counts: {
+        [key: string]: number;
+    };
+    /**
+     * End S
+     */
+    end_s: number;
+    /**
+     * Mean Confidence
+     */
+    mean_confidence: number | null;
+    /**
+     * Start S
+     */
+    start_s: number;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
+ * Bars
+ */
+export type Bars = {
+    /**
+     * Face
+     */
+    face: Array<BarBucket>;
+    /**
+     * Voice
+     */
+    voice: Array<BarBucket>;
+};
+
+/**
  * Body_import_users_api_v1_users_import_post
  */
 export type BodyImportUsersApiV1UsersImportPost = {
@@ -268,6 +343,16 @@ export type BodyPostFrameApiV1AttemptsAttemptIdFramesPost = {
 };
 
 /**
+ * ByCorrectness
+ *
+ * Emotions of the students who answered a single-choice question right, and of the others.
+ */
+export type ByCorrectness = {
+    correct: GroupCells;
+    incorrect: GroupCells;
+};
+
+/**
  * CaptureResult
  *
  * `pending` (202): kept and queued; the analysis workers analyse it within seconds (`delayed`: the
@@ -294,6 +379,57 @@ export type CaptureResult = {
      * Status
      */
     status: 'pending' | 'unanalysed' | 'saved';
+};
+
+/**
+ * ChartListItem
+ *
+ * One row of `GET /charts`: an attempt with its test, student and sample counts.
+ */
+export type ChartListItem = {
+    /**
+     * Attempt Id
+     */
+    attempt_id: number;
+    /**
+     * Camera
+     */
+    camera: boolean | null;
+    emotion_analysis: EmotionMode;
+    /**
+     * Microphone
+     */
+    microphone: boolean | null;
+    samples: SampleCounts;
+    /**
+     * Started At
+     */
+    started_at: string;
+    /**
+     * Student Full Name
+     */
+    student_full_name: string;
+    /**
+     * Student Id
+     */
+    student_id: number;
+    /**
+     * Student Username
+     */
+    student_username: string;
+    /**
+     * Submitted At
+     */
+    submitted_at: string | null;
+    /**
+     * Test Id
+     */
+    test_id: number;
+    test_kind: TestKind;
+    /**
+     * Test Title
+     */
+    test_title: string;
 };
 
 /**
@@ -354,11 +490,47 @@ export type ConsentState = {
 };
 
 /**
+ * EmotionGrid
+ *
+ * `GET /tests/{id}/grid`: students x questions (mode `individual`).
+ */
+export type EmotionGrid = {
+    /**
+     * Questions
+     */
+    questions: Array<GridQuestion>;
+    /**
+     * Students
+     */
+    students: Array<GridStudent>;
+    /**
+     * Test Id
+     */
+    test_id: number;
+};
+
+/**
  * EmotionMode
  *
  * Who may see emotions inferred from frames and recordings (README "Lawful-use modes"), lowest first.
  */
 export type EmotionMode = 'off' | 'self' | 'aggregate' | 'individual';
+
+/**
+ * ErrorBody
+ *
+ * `detail`: a sentence a person understands. `errors`: the invalid fields of a 422, else empty.
+ */
+export type ErrorBody = {
+    /**
+     * Detail
+     */
+    detail: string;
+    /**
+     * Errors
+     */
+    errors?: Array<FieldError>;
+};
 
 /**
  * FaceCapture
@@ -382,6 +554,102 @@ export type FaceCapture = {
 };
 
 /**
+ * FieldError
+ *
+ * One invalid field: where it is (`["body", "password"]`), what is wrong, the error's kind.
+ */
+export type FieldError = {
+    /**
+     * Loc
+     */
+    loc: Array<string | number>;
+    /**
+     * Msg
+     */
+    msg: string;
+    /**
+     * Type
+     */
+    type: string;
+};
+
+/**
+ * FusedWindow
+ *
+ * One window of the fused face+voice timeline (docs/fusion.md).
+ */
+export type FusedWindow = {
+    /**
+     * Confidence
+     */
+    confidence: number;
+    /**
+     * Emotion
+     */
+    emotion: string;
+    /**
+     * End S
+     */
+    end_s: number;
+    /**
+     * Scores
+     */
+    scores: {
+        [key: string]: number;
+    };
+    /**
+     * Sources
+     */
+    sources: Array<'face' | 'voice'>;
+    /**
+     * Start S
+     */
+    start_s: number;
+};
+
+/**
+ * GapBucket
+ *
+ * A time bucket with analysed samples that are no emotion.
+ */
+export type GapBucket = {
+    /**
+     * End S
+     */
+    end_s: number;
+    /**
+     * Nobody
+     */
+    nobody: number;
+    /**
+     * Several
+     */
+    several: number;
+    /**
+     * Start S
+     */
+    start_s: number;
+    /**
+     * Uncertain
+     */
+    uncertain: number;
+};
+
+/**
+ * Gaps
+ */
+export type Gaps = {
+    /**
+     * Face
+     */
+    face: Array<GapBucket>;
+    /**
+     * Voice
+     */
+    voice: Array<GapBucket>;
+};
+
+/**
  * GradeSave
  *
  * `PUT /attempts/{id}/answers/{question_id}/grade`: points from 0 to the question's max_points.
@@ -398,13 +666,135 @@ export type GradeSave = {
 };
 
 /**
- * HTTPValidationError
+ * GridCell
  */
-export type HttpValidationError = {
+export type GridCell = {
     /**
-     * Detail
+     * Correct
      */
-    detail?: Array<ValidationError>;
+    correct: boolean | null;
+    face: GridEmotion;
+    /**
+     * Question Id
+     */
+    question_id: number;
+    voice: GridEmotion;
+};
+
+/**
+ * GridEmotion
+ *
+ * One modality of a cell: the dominant emotion and its share of the `n` analysed samples.
+ */
+export type GridEmotion = {
+    /**
+     * Dominant
+     */
+    dominant: string | null;
+    /**
+     * N
+     */
+    n: number;
+    /**
+     * Share
+     */
+    share: number | null;
+    /**
+     * Uncertain
+     */
+    uncertain: number;
+};
+
+/**
+ * GridQuestion
+ */
+export type GridQuestion = {
+    /**
+     * Number
+     */
+    number: number;
+    /**
+     * Prompt
+     */
+    prompt: string;
+    /**
+     * Question Id
+     */
+    question_id: number;
+};
+
+/**
+ * GridStudent
+ */
+export type GridStudent = {
+    /**
+     * Attempt Id
+     */
+    attempt_id: number;
+    /**
+     * Cells
+     */
+    cells: Array<GridCell>;
+    /**
+     * Full Name
+     */
+    full_name: string;
+    /**
+     * Student Id
+     */
+    student_id: number;
+    /**
+     * Username
+     */
+    username: string;
+};
+
+/**
+ * GroupCell
+ *
+ * Class-level figure behind `students` students; `suppressed`: withheld (fewer than MIN_GROUP_SIZE).
+ */
+export type GroupCell = {
+    /**
+     * Counts
+     */
+    counts: {
+        [key: string]: number;
+    };
+    /**
+     * Students
+     */
+    students: number;
+    /**
+     * Suppressed
+     */
+    suppressed: boolean;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
+ * GroupCells
+ */
+export type GroupCells = {
+    face: GroupCell;
+    voice: GroupCell;
+};
+
+/**
+ * Health
+ */
+export type Health = {
+    /**
+     * Database
+     */
+    database: 'ok';
+    /**
+     * Status
+     */
+    status: 'ok';
 };
 
 /**
@@ -439,6 +829,50 @@ export type ImportReport = {
      * Errors
      */
     errors: Array<ImportError>;
+};
+
+/**
+ * Labels
+ *
+ * Each model's emotion labels, in its order.
+ */
+export type Labels = {
+    /**
+     * Face
+     */
+    face: Array<string>;
+    /**
+     * Voice
+     */
+    voice: Array<string>;
+};
+
+/**
+ * Missing
+ *
+ * Samples that are no emotion (yet): waiting, given up, or predictions the model was unsure of.
+ */
+export type Missing = {
+    /**
+     * Pending
+     */
+    pending: number;
+    /**
+     * Unanalysed
+     */
+    unanalysed: number;
+    /**
+     * Uncertain
+     */
+    uncertain: number;
+};
+
+/**
+ * MissingByModality
+ */
+export type MissingByModality = {
+    face: Missing;
+    voice: Missing;
 };
 
 /**
@@ -527,6 +961,72 @@ export type PasswordChange = {
 };
 
 /**
+ * PerQuestion
+ */
+export type PerQuestion = {
+    /**
+     * Face
+     */
+    face: Array<QuestionDistribution>;
+    /**
+     * Voice
+     */
+    voice: Array<QuestionDistribution>;
+};
+
+/**
+ * PieSlice
+ */
+export type PieSlice = {
+    /**
+     * Count
+     */
+    count: number;
+    /**
+     * Emotion
+     */
+    emotion: string;
+    /**
+     * Share
+     */
+    share: number;
+};
+
+/**
+ * Pies
+ */
+export type Pies = {
+    /**
+     * Face
+     */
+    face: Array<PieSlice>;
+    /**
+     * Voice
+     */
+    voice: Array<PieSlice>;
+};
+
+/**
+ * Presence
+ *
+ * Analysed frames by the number of faces in view.
+ */
+export type Presence = {
+    /**
+     * None
+     */
+    none: number;
+    /**
+     * One
+     */
+    one: number;
+    /**
+     * Several
+     */
+    several: number;
+};
+
+/**
  * PublicConfig
  *
  * What the browser needs to tell students the truth: the deployment's emotion analysis mode, the
@@ -578,6 +1078,30 @@ export type QuestionCreate = {
 };
 
 /**
+ * QuestionDistribution
+ */
+export type QuestionDistribution = {
+    /**
+     * Counts
+     */
+    counts: {
+        [key: string]: number;
+    };
+    /**
+     * Position
+     */
+    position: number | null;
+    /**
+     * Question Id
+     */
+    question_id: number;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
  * QuestionRead
  *
  * `correct_option` is always null for students.
@@ -607,6 +1131,85 @@ export type QuestionRead = {
      * Prompt
      */
     prompt: string;
+};
+
+/**
+ * QuestionSpan
+ *
+ * When the student was on a question (from the samples' times); `correct`: single choice, if shown.
+ */
+export type QuestionSpan = {
+    /**
+     * Correct
+     */
+    correct: boolean | null;
+    /**
+     * End S
+     */
+    end_s: number;
+    /**
+     * Number
+     */
+    number: number;
+    /**
+     * Question Id
+     */
+    question_id: number;
+    /**
+     * Start S
+     */
+    start_s: number;
+};
+
+/**
+ * ReportCell
+ *
+ * One question's figure for one modality, with the mean confidence of its samples.
+ */
+export type ReportCell = {
+    /**
+     * Counts
+     */
+    counts: {
+        [key: string]: number;
+    };
+    /**
+     * Mean Confidence
+     */
+    mean_confidence: number | null;
+    /**
+     * Students
+     */
+    students: number;
+    /**
+     * Suppressed
+     */
+    suppressed: boolean;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
+ * ReportQuestion
+ */
+export type ReportQuestion = {
+    by_correctness: ByCorrectness | null;
+    face: ReportCell;
+    /**
+     * Position
+     */
+    position: number;
+    /**
+     * Prompt
+     */
+    prompt: string;
+    /**
+     * Question Id
+     */
+    question_id: number;
+    voice: ReportCell;
 };
 
 /**
@@ -680,6 +1283,14 @@ export type ResultRead = {
 export type Role = 'student' | 'teacher' | 'admin';
 
 /**
+ * SampleCounts
+ */
+export type SampleCounts = {
+    face: StatusCounts;
+    voice: StatusCounts;
+};
+
+/**
  * SampleRead
  *
  * One point of the timeline (`GET /attempts/{id}/emotions`).
@@ -727,6 +1338,30 @@ export type SampleRead = {
      * Status
      */
     status: string;
+};
+
+/**
+ * StatusCounts
+ *
+ * Samples of one modality by status.
+ */
+export type StatusCounts = {
+    /**
+     * Ok
+     */
+    ok?: number;
+    /**
+     * Pending
+     */
+    pending?: number;
+    /**
+     * Unanalysed
+     */
+    unanalysed?: number;
+    /**
+     * Uncertain
+     */
+    uncertain?: number;
 };
 
 /**
@@ -826,6 +1461,38 @@ export type TestRead = {
      * Topic
      */
     topic: string;
+};
+
+/**
+ * TestReport
+ *
+ * `GET /tests/{id}/report`: per-question emotion distributions across all attempts of a test.
+ */
+export type TestReport = {
+    /**
+     * Attempts
+     */
+    attempts: number;
+    emotion_analysis: EmotionMode;
+    kind: TestKind;
+    labels: Labels;
+    /**
+     * Min Group Size
+     */
+    min_group_size: number;
+    overall: GroupCells;
+    /**
+     * Questions
+     */
+    questions: Array<ReportQuestion>;
+    /**
+     * Test Id
+     */
+    test_id: number;
+    /**
+     * Title
+     */
+    title: string;
 };
 
 /**
@@ -938,34 +1605,6 @@ export type UserUpdate = {
 };
 
 /**
- * ValidationError
- */
-export type ValidationError = {
-    /**
-     * Context
-     */
-    ctx?: {
-        [key: string]: unknown;
-    };
-    /**
-     * Input
-     */
-    input?: unknown;
-    /**
-     * Location
-     */
-    loc: Array<string | number>;
-    /**
-     * Message
-     */
-    msg: string;
-    /**
-     * Error Type
-     */
-    type: string;
-};
-
-/**
  * VoiceCapture
  *
  * Seconds of analysed speech (voice-emotion segments) and recordings waiting for analysis.
@@ -1003,9 +1642,21 @@ export type ListAttemptsData = {
 
 export type ListAttemptsErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type ListAttemptsError = ListAttemptsErrors[keyof ListAttemptsErrors];
@@ -1035,9 +1686,25 @@ export type ReadAttemptData = {
 
 export type ReadAttemptErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Not found, or not yours to see.
+     */
+    404: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type ReadAttemptError = ReadAttemptErrors[keyof ReadAttemptErrors];
@@ -1069,9 +1736,37 @@ export type SaveAnswerData = {
 
 export type SaveAnswerErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Your role, or the emotion-analysis mode, does not allow this.
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not yours to see.
+     */
+    404: ErrorBody;
+    /**
+     * Not possible in the current state (e.g. the attempt has been submitted).
+     */
+    409: ErrorBody;
+    /**
+     * The request body is too large.
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type SaveAnswerError = SaveAnswerErrors[keyof SaveAnswerErrors];
@@ -1103,18 +1798,40 @@ export type GradeAnswerData = {
 
 export type GradeAnswerErrors = {
     /**
-     * Not Found
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    404: unknown;
+    401: ErrorBody;
     /**
-     * Conflict
+     * Your role, or the emotion-analysis mode, does not allow this.
      */
-    409: unknown;
+    403: ErrorBody;
     /**
-     * Unprocessable Entity
+     * Not found, or not yours to see.
      */
-    422: unknown;
+    404: ErrorBody;
+    /**
+     * Not possible in the current state (e.g. the attempt has been submitted).
+     */
+    409: ErrorBody;
+    /**
+     * The request body is too large.
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
+
+export type GradeAnswerError = GradeAnswerErrors[keyof GradeAnswerErrors];
 
 export type GradeAnswerResponses = {
     /**
@@ -1143,27 +1860,49 @@ export type ReadRecordingData = {
 
 export type ReadRecordingErrors = {
     /**
-     * Not Found
+     * A malformed `Range` header.
      */
-    404: unknown;
+    400: ErrorBody;
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Not found, or not yours to see.
+     */
+    404: ErrorBody;
+    /**
+     * The `Range` asked for is outside the file.
+     */
+    416: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type ReadRecordingError = ReadRecordingErrors[keyof ReadRecordingErrors];
 
 export type ReadRecordingResponses = {
     /**
-     * Successful Response
+     * The recording, in the content type it was uploaded with.
      */
-    200: unknown;
+    200: Blob | File;
     /**
-     * A byte range
+     * The byte range(s) asked for with `Range`.
      */
-    206: unknown;
+    206: Blob | File;
 };
+
+export type ReadRecordingResponse = ReadRecordingResponses[keyof ReadRecordingResponses];
 
 export type PostAudioData = {
     body: BodyPostAudioApiV1AttemptsAttemptIdAudioPost;
@@ -1179,34 +1918,48 @@ export type PostAudioData = {
 
 export type PostAudioErrors = {
     /**
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
+     */
+    401: ErrorBody;
+    /**
      * Not the attempt's student; frames without camera consent or with analysis off.
      */
-    403: unknown;
+    403: ErrorBody;
     /**
      * Someone else's attempt, or a question not in this test.
      */
-    404: unknown;
+    404: ErrorBody;
     /**
      * The attempt has been submitted.
      */
-    409: unknown;
+    409: ErrorBody;
     /**
-     * Too large.
+     * The upload is too large.
      */
-    413: unknown;
+    413: ErrorBody;
     /**
      * Not a supported picture or recording, or a bad Content-Type.
      */
-    415: unknown;
+    415: ErrorBody;
     /**
-     * Missing or invalid field.
+     * Invalid input: `errors` lists each field with what is wrong.
      */
-    422: unknown;
+    422: ErrorBody;
     /**
-     * Frames sent faster than FRAME_MIN_INTERVAL_S for this attempt (Retry-After).
+     * Frames faster than FRAME_MIN_INTERVAL_S, or the queue is full (Retry-After).
      */
-    429: unknown;
+    429: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * This server is busy, or the database cannot be reached: not stored (Retry-After).
+     */
+    503: ErrorBody;
 };
+
+export type PostAudioError = PostAudioErrors[keyof PostAudioErrors];
 
 export type PostAudioResponses = {
     /**
@@ -1216,7 +1969,7 @@ export type PostAudioResponses = {
     /**
      * Kept and queued for analysis (`pending`), or `unanalysed` (the queue is full).
      */
-    202: unknown;
+    202: CaptureResult;
 };
 
 export type PostAudioResponse = PostAudioResponses[keyof PostAudioResponses];
@@ -1235,22 +1988,38 @@ export type ReadChartsData = {
 
 export type ReadChartsErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Your role, or the emotion-analysis mode, does not allow this.
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not yours to see.
+     */
+    404: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type ReadChartsError = ReadChartsErrors[keyof ReadChartsErrors];
 
 export type ReadChartsResponses = {
     /**
-     * Response Read Charts Api V1 Attempts  Attempt Id  Charts Get
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: unknown;
-    };
+    200: AttemptCharts;
 };
 
 export type ReadChartsResponse = ReadChartsResponses[keyof ReadChartsResponses];
@@ -1269,9 +2038,25 @@ export type ConsentHistoryData = {
 
 export type ConsentHistoryErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Not found, or not yours to see.
+     */
+    404: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type ConsentHistoryError = ConsentHistoryErrors[keyof ConsentHistoryErrors];
@@ -1301,13 +2086,37 @@ export type ChangeConsentData = {
 
 export type ChangeConsentErrors = {
     /**
-     * Conflict
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    409: unknown;
+    401: ErrorBody;
     /**
-     * Validation Error
+     * Your role, or the emotion-analysis mode, does not allow this.
      */
-    422: HttpValidationError;
+    403: ErrorBody;
+    /**
+     * Not found, or not yours to see.
+     */
+    404: ErrorBody;
+    /**
+     * Not possible in the current state (e.g. the attempt has been submitted).
+     */
+    409: ErrorBody;
+    /**
+     * The request body is too large.
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type ChangeConsentError = ChangeConsentErrors[keyof ChangeConsentErrors];
@@ -1340,9 +2149,29 @@ export type ReadEmotionsData = {
 
 export type ReadEmotionsErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Your role, or the emotion-analysis mode, does not allow this.
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not yours to see.
+     */
+    404: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type ReadEmotionsError = ReadEmotionsErrors[keyof ReadEmotionsErrors];
@@ -1372,34 +2201,48 @@ export type PostFrameData = {
 
 export type PostFrameErrors = {
     /**
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
+     */
+    401: ErrorBody;
+    /**
      * Not the attempt's student; frames without camera consent or with analysis off.
      */
-    403: unknown;
+    403: ErrorBody;
     /**
      * Someone else's attempt, or a question not in this test.
      */
-    404: unknown;
+    404: ErrorBody;
     /**
      * The attempt has been submitted.
      */
-    409: unknown;
+    409: ErrorBody;
     /**
-     * Too large.
+     * The upload is too large.
      */
-    413: unknown;
+    413: ErrorBody;
     /**
      * Not a supported picture or recording, or a bad Content-Type.
      */
-    415: unknown;
+    415: ErrorBody;
     /**
-     * Missing or invalid field.
+     * Invalid input: `errors` lists each field with what is wrong.
      */
-    422: unknown;
+    422: ErrorBody;
     /**
-     * Frames sent faster than FRAME_MIN_INTERVAL_S for this attempt (Retry-After).
+     * Frames faster than FRAME_MIN_INTERVAL_S, or the queue is full (Retry-After).
      */
-    429: unknown;
+    429: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * This server is busy, or the database cannot be reached: not stored (Retry-After).
+     */
+    503: ErrorBody;
 };
+
+export type PostFrameError = PostFrameErrors[keyof PostFrameErrors];
 
 export type PostFrameResponses = {
     /**
@@ -1409,7 +2252,7 @@ export type PostFrameResponses = {
     /**
      * Kept and queued for analysis (`pending`), or `unanalysed` (the queue is full).
      */
-    202: unknown;
+    202: CaptureResult;
 };
 
 export type PostFrameResponse = PostFrameResponses[keyof PostFrameResponses];
@@ -1428,9 +2271,33 @@ export type SubmitAttemptData = {
 
 export type SubmitAttemptErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Your role, or the emotion-analysis mode, does not allow this.
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not yours to see.
+     */
+    404: ErrorBody;
+    /**
+     * Not possible in the current state (e.g. the attempt has been submitted).
+     */
+    409: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type SubmitAttemptError = SubmitAttemptErrors[keyof SubmitAttemptErrors];
@@ -1470,9 +2337,25 @@ export type ListAuditData = {
 
 export type ListAuditErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Your role, or the emotion-analysis mode, does not allow this.
+     */
+    403: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type ListAuditError = ListAuditErrors[keyof ListAuditErrors];
@@ -1497,21 +2380,33 @@ export type LoginData = {
 
 export type LoginErrors = {
     /**
-     * Unauthorized
+     * Wrong username or password.
      */
-    401: unknown;
+    401: ErrorBody;
     /**
-     * Forbidden
+     * The account has been deactivated.
      */
-    403: unknown;
+    403: ErrorBody;
     /**
-     * Validation Error
+     * The request body is too large.
      */
-    422: HttpValidationError;
+    413: ErrorBody;
     /**
-     * Too Many Requests
+     * Invalid input: `errors` lists each field with what is wrong.
      */
-    429: unknown;
+    422: ErrorBody;
+    /**
+     * Too many requests: try again after `Retry-After` seconds.
+     */
+    429: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type LoginError = LoginErrors[keyof LoginErrors];
@@ -1534,10 +2429,20 @@ export type LogoutData = {
 
 export type LogoutErrors = {
     /**
-     * Unauthorized
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    401: unknown;
+    401: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
+
+export type LogoutError = LogoutErrors[keyof LogoutErrors];
 
 export type LogoutResponses = {
     /**
@@ -1574,9 +2479,21 @@ export type ListChartsData = {
 
 export type ListChartsErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type ListChartsError = ListChartsErrors[keyof ListChartsErrors];
@@ -1587,9 +2504,7 @@ export type ListChartsResponses = {
      *
      * Successful Response
      */
-    200: Array<{
-        [key: string]: unknown;
-    }>;
+    200: Array<ChartListItem>;
 };
 
 export type ListChartsResponse = ListChartsResponses[keyof ListChartsResponses];
@@ -1600,6 +2515,19 @@ export type ReadConfigData = {
     query?: never;
     url: '/api/v1/config';
 };
+
+export type ReadConfigErrors = {
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
+};
+
+export type ReadConfigError = ReadConfigErrors[keyof ReadConfigErrors];
 
 export type ReadConfigResponses = {
     /**
@@ -1617,15 +2545,24 @@ export type HealthData = {
     url: '/api/v1/health';
 };
 
+export type HealthErrors = {
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
+};
+
+export type HealthError = HealthErrors[keyof HealthErrors];
+
 export type HealthResponses = {
     /**
-     * Response Health Api V1 Health Get
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: string;
-    };
+    200: Health;
 };
 
 export type HealthResponse = HealthResponses[keyof HealthResponses];
@@ -1648,9 +2585,21 @@ export type ListResultsData = {
 
 export type ListResultsErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type ListResultsError = ListResultsErrors[keyof ListResultsErrors];
@@ -1684,9 +2633,21 @@ export type ListTestsData = {
 
 export type ListTestsErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type ListTestsError = ListTestsErrors[keyof ListTestsErrors];
@@ -1711,9 +2672,29 @@ export type CreateTestData = {
 
 export type CreateTestErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Your role, or the emotion-analysis mode, does not allow this.
+     */
+    403: ErrorBody;
+    /**
+     * The request body is too large.
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type CreateTestError = CreateTestErrors[keyof CreateTestErrors];
@@ -1741,9 +2722,33 @@ export type DeleteTestData = {
 
 export type DeleteTestErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Your role, or the emotion-analysis mode, does not allow this.
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not yours to see.
+     */
+    404: ErrorBody;
+    /**
+     * Not possible in the current state (e.g. the attempt has been submitted).
+     */
+    409: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type DeleteTestError = DeleteTestErrors[keyof DeleteTestErrors];
@@ -1771,9 +2776,25 @@ export type ReadTestData = {
 
 export type ReadTestErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Not found, or not yours to see.
+     */
+    404: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type ReadTestError = ReadTestErrors[keyof ReadTestErrors];
@@ -1801,9 +2822,37 @@ export type UpdateTestData = {
 
 export type UpdateTestErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Your role, or the emotion-analysis mode, does not allow this.
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not yours to see.
+     */
+    404: ErrorBody;
+    /**
+     * Not possible in the current state (e.g. the attempt has been submitted).
+     */
+    409: ErrorBody;
+    /**
+     * The request body is too large.
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type UpdateTestError = UpdateTestErrors[keyof UpdateTestErrors];
@@ -1834,22 +2883,46 @@ export type StartAttemptData = {
 
 export type StartAttemptErrors = {
     /**
-     * Conflict
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    409: unknown;
+    401: ErrorBody;
     /**
-     * Validation Error
+     * Your role, or the emotion-analysis mode, does not allow this.
      */
-    422: HttpValidationError;
+    403: ErrorBody;
+    /**
+     * Not found, or not yours to see.
+     */
+    404: ErrorBody;
+    /**
+     * Not possible in the current state (e.g. the attempt has been submitted).
+     */
+    409: ErrorBody;
+    /**
+     * The request body is too large.
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type StartAttemptError = StartAttemptErrors[keyof StartAttemptErrors];
 
 export type StartAttemptResponses = {
     /**
-     * OK
+     * The open attempt (resumed).
      */
-    200: unknown;
+    200: AttemptRead;
     /**
      * Successful Response
      */
@@ -1872,22 +2945,38 @@ export type EmotionGridData = {
 
 export type EmotionGridErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Your role, or the emotion-analysis mode, does not allow this.
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not yours to see.
+     */
+    404: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type EmotionGridError = EmotionGridErrors[keyof EmotionGridErrors];
 
 export type EmotionGridResponses = {
     /**
-     * Response Emotion Grid Api V1 Tests  Test Id  Grid Get
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: unknown;
-    };
+    200: EmotionGrid;
 };
 
 export type EmotionGridResponse = EmotionGridResponses[keyof EmotionGridResponses];
@@ -1906,9 +2995,29 @@ export type TestOverviewData = {
 
 export type TestOverviewErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Your role, or the emotion-analysis mode, does not allow this.
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not yours to see.
+     */
+    404: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type TestOverviewError = TestOverviewErrors[keyof TestOverviewErrors];
@@ -1941,19 +3050,41 @@ export type TestReportData = {
 
 export type TestReportErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Your role, or the emotion-analysis mode, does not allow this.
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not yours to see.
+     */
+    404: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type TestReportError = TestReportErrors[keyof TestReportErrors];
 
 export type TestReportResponses = {
     /**
-     * Successful Response
+     * JSON, or with `?format=csv` CSV (UTF-8).
      */
-    200: unknown;
+    200: TestReport;
 };
+
+export type TestReportResponse = TestReportResponses[keyof TestReportResponses];
 
 export type ResultsCsvData = {
     body?: never;
@@ -1969,19 +3100,41 @@ export type ResultsCsvData = {
 
 export type ResultsCsvErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Your role, or the emotion-analysis mode, does not allow this.
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not yours to see.
+     */
+    404: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type ResultsCsvError = ResultsCsvErrors[keyof ResultsCsvErrors];
 
 export type ResultsCsvResponses = {
     /**
-     * Successful Response
+     * The results, UTF-8 with BOM.
      */
-    200: unknown;
+    200: string;
 };
+
+export type ResultsCsvResponse = ResultsCsvResponses[keyof ResultsCsvResponses];
 
 export type ListUsersData = {
     body?: never;
@@ -2007,9 +3160,25 @@ export type ListUsersData = {
 
 export type ListUsersErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Your role, or the emotion-analysis mode, does not allow this.
+     */
+    403: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type ListUsersError = ListUsersErrors[keyof ListUsersErrors];
@@ -2034,9 +3203,33 @@ export type CreateUserData = {
 
 export type CreateUserErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Your role, or the emotion-analysis mode, does not allow this.
+     */
+    403: ErrorBody;
+    /**
+     * Not possible in the current state (e.g. the attempt has been submitted).
+     */
+    409: ErrorBody;
+    /**
+     * The request body is too large.
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type CreateUserError = CreateUserErrors[keyof CreateUserErrors];
@@ -2059,9 +3252,33 @@ export type ImportUsersData = {
 
 export type ImportUsersErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Your role, or the emotion-analysis mode, does not allow this.
+     */
+    403: ErrorBody;
+    /**
+     * Not possible in the current state (e.g. the attempt has been submitted).
+     */
+    409: ErrorBody;
+    /**
+     * The request body is too large.
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type ImportUsersError = ImportUsersErrors[keyof ImportUsersErrors];
@@ -2081,6 +3298,23 @@ export type ReadMeData = {
     query?: never;
     url: '/api/v1/users/me';
 };
+
+export type ReadMeErrors = {
+    /**
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
+     */
+    401: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
+};
+
+export type ReadMeError = ReadMeErrors[keyof ReadMeErrors];
 
 export type ReadMeResponses = {
     /**
@@ -2109,9 +3343,21 @@ export type MyAuditData = {
 
 export type MyAuditErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type MyAuditError = MyAuditErrors[keyof MyAuditErrors];
@@ -2134,9 +3380,26 @@ export type ExportMeData = {
     url: '/api/v1/users/me/export';
 };
 
+export type ExportMeErrors = {
+    /**
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
+     */
+    401: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
+};
+
+export type ExportMeError = ExportMeErrors[keyof ExportMeErrors];
+
 export type ExportMeResponses = {
     /**
-     * Successful Response
+     * The zip.
      */
     200: Blob | File;
 };
@@ -2152,9 +3415,33 @@ export type ChangeMyPasswordData = {
 
 export type ChangeMyPasswordErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * The current password is not correct.
+     */
+    403: ErrorBody;
+    /**
+     * The request body is too large.
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * Too many requests: try again after `Retry-After` seconds.
+     */
+    429: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type ChangeMyPasswordError = ChangeMyPasswordErrors[keyof ChangeMyPasswordErrors];
@@ -2182,9 +3469,33 @@ export type DeleteUserData = {
 
 export type DeleteUserErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Your role, or the emotion-analysis mode, does not allow this.
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not yours to see.
+     */
+    404: ErrorBody;
+    /**
+     * Not possible in the current state (e.g. the attempt has been submitted).
+     */
+    409: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type DeleteUserError = DeleteUserErrors[keyof DeleteUserErrors];
@@ -2212,9 +3523,29 @@ export type ReadUserData = {
 
 export type ReadUserErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Your role, or the emotion-analysis mode, does not allow this.
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not yours to see.
+     */
+    404: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type ReadUserError = ReadUserErrors[keyof ReadUserErrors];
@@ -2242,9 +3573,37 @@ export type UpdateUserData = {
 
 export type UpdateUserErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Your role, or the emotion-analysis mode, does not allow this.
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not yours to see.
+     */
+    404: ErrorBody;
+    /**
+     * Not possible in the current state (e.g. the attempt has been submitted).
+     */
+    409: ErrorBody;
+    /**
+     * The request body is too large.
+     */
+    413: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type UpdateUserError = UpdateUserErrors[keyof UpdateUserErrors];
@@ -2272,16 +3631,36 @@ export type ExportUserData = {
 
 export type ExportUserErrors = {
     /**
-     * Validation Error
+     * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Your role, or the emotion-analysis mode, does not allow this.
+     */
+    403: ErrorBody;
+    /**
+     * Not found, or not yours to see.
+     */
+    404: ErrorBody;
+    /**
+     * Invalid input: `errors` lists each field with what is wrong.
+     */
+    422: ErrorBody;
+    /**
+     * A server bug: nothing was done.
+     */
+    500: ErrorBody;
+    /**
+     * The database cannot be reached (or the server is busy): try again after `Retry-After` seconds.
+     */
+    503: ErrorBody;
 };
 
 export type ExportUserError = ExportUserErrors[keyof ExportUserErrors];
 
 export type ExportUserResponses = {
     /**
-     * Successful Response
+     * The zip.
      */
     200: Blob | File;
 };

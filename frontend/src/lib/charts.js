@@ -1,7 +1,6 @@
 /**
- * Map the charts API (`GET /attempts/{id}/charts`, or the raw `/emotions` timeline) to Chart.js data.
- * Shapes are read defensively: `{bar: {face: [...]}}` and `{face: {bar: [...]}}` both work, distributions may be
- * shares or counts, lists may be keyed objects.
+ * Map the charts API (`GET /attempts/{id}/charts`) and the class report (`GET /tests/{id}/report`) to
+ * Chart.js data. The shapes are the web server's (`web_server/services/charts.py`, types in src/client/).
  */
 export const FACE_LABELS = ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise']
 export const VOICE_LABELS = ['angry', 'calm', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise']
@@ -21,123 +20,80 @@ export const EMOTION_COLORS = {
   'nobody in view': '#eceff1',
 }
 
-const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
-const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v !== '' && !Number.isNaN(Number(v)) ? Number(v) : null)
+const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : null)
 
-/** A distribution (shares or counts, object or list) -> {label: share} summing to 1 (or {} when empty). */
-export function toShares(dist) {
-  if (isObj(dist)) {
-    const inner = dist.counts ?? dist.shares ?? dist.distribution
-    if (isObj(inner) || Array.isArray(inner)) return toShares(inner)
-  }
-  let entries = []
-  if (Array.isArray(dist)) {
-    entries = dist
-      .filter(isObj)
-      .map((d) => [d.emotion ?? d.label ?? d.name, num(d.share ?? d.fraction ?? d.value ?? d.count ?? d.n ?? d.p ?? d.percent)])
-  } else if (isObj(dist)) {
-    entries = Object.entries(dist).map(([k, v]) => [k, num(isObj(v) ? (v.share ?? v.count ?? v.value) : v)])
-  }
-  entries = entries.filter(([k, v]) => k && v !== null && v >= 0)
-  const total = entries.reduce((s, [, v]) => s + v, 0)
+/** `{emotion: count}` -> `{emotion: share}` summing to 1 (or {} when empty). */
+export function toShares(counts) {
+  const entries = Object.entries(counts || {}).filter(([, n]) => typeof n === 'number' && n > 0)
+  const total = entries.reduce((s, [, n]) => s + n, 0)
   if (!total) return {}
-  return Object.fromEntries(entries.map(([k, v]) => [k, v / total]))
+  return Object.fromEntries(entries.map(([k, n]) => [k, n / total]))
 }
 
-function pick(obj, keys) {
-  if (!isObj(obj)) return undefined
-  for (const k of keys) if (obj[k] !== undefined && obj[k] !== null) return obj[k]
-  return undefined
-}
+const byTime = (a, b) => a.time - b.time
 
-/** Find section (bar / pie / per_question) for a modality in either nesting order. */
-function section(data, kind, modality) {
-  const kinds = kind === 'per_question' ? ['per_question', 'perQuestion', 'questions', 'by_question'] : kind === 'bar' ? ['bar', 'timeline', 'over_time'] : ['pie', 'share', 'distribution']
-  for (const k of kinds) {
-    const byKind = data?.[k]
-    if (isObj(byKind) && byKind[modality] !== undefined) return byKind[modality]
-    const byMod = data?.[modality]
-    if (isObj(byMod) && byMod[k] !== undefined) return byMod[k]
-  }
-  if (modality === 'fused' && kind === 'bar') {
-    const f = data?.fused ?? data?.fused_timeline
-    if (Array.isArray(f)) return f
-    if (isObj(f)) return pick(f, ['timeline', 'buckets', 'windows'])
-  }
-  return undefined
-}
-
-function toList(v) {
-  if (Array.isArray(v)) return v
-  if (isObj(v)) {
-    const inner = pick(v, ['buckets', 'items', 'windows', 'points', 'questions'])
-    if (Array.isArray(inner)) return inner
-    return Object.entries(v).map(([key, value]) => (isObj(value) ? { key, ...value } : { key, distribution: value }))
-  }
-  return []
-}
-
-function bucketDistribution(b) {
-  const d = pick(b, ['distribution', 'shares', 'counts', 'scores', 'emotions', 'probabilities'])
-  if (d !== undefined) return toShares(d)
-  if (typeof b.emotion === 'string') return { [b.emotion]: 1 }
-  return {}
-}
-
-export function normaliseBar(list) {
-  return toList(list)
-    .filter(isObj)
+/** `bar[modality]` of GET /attempts/{id}/charts: `[{start_s, end_s, counts, total, mean_confidence}]`. */
+export function normaliseBar(buckets) {
+  return (buckets || [])
     .map((b) => ({
-      time: pick(b, ['start_s', 'start', 'bucket_start', 'window_start', 't', 'time', 'captured_at', 'key', 'bucket']) ?? null,
-      end: pick(b, ['end_s', 'end', 'bucket_end', 'window_end']) ?? null,
-      distribution: bucketDistribution(b),
-      confidence: num(pick(b, ['mean_confidence', 'avg_confidence', 'confidence'])),
-      count: num(pick(b, ['total', 'count', 'n', 'samples'])),
-      questionId: pick(b, ['question_id']) ?? null,
-      sources: Array.isArray(b.sources) ? b.sources : null,
+      time: b.start_s,
+      end: b.end_s,
+      distribution: toShares(b.counts),
+      confidence: num(b.mean_confidence),
+      count: b.total,
+      sources: null,
     }))
     .filter((b) => Object.keys(b.distribution).length)
-    .sort((a, b) =>
-      typeof a.time === 'number' && typeof b.time === 'number' ? a.time - b.time : String(a.time).localeCompare(String(b.time)),
-    )
+    .sort(byTime)
 }
 
-export function normalisePie(value) {
-  if (isObj(value)) {
-    const inner = pick(value, ['shares', 'distribution', 'counts'])
-    if (inner !== undefined) return toShares(inner)
-  }
-  return toShares(value)
+/** `fused` of the charts: `[{start_s, end_s, emotion, confidence, scores, sources}]` (scores sum to 1). */
+export function normaliseFused(windows) {
+  return (windows || [])
+    .map((w) => ({
+      time: w.start_s,
+      end: w.end_s,
+      distribution: toShares(w.scores),
+      confidence: num(w.confidence),
+      count: null,
+      sources: w.sources,
+    }))
+    .filter((b) => Object.keys(b.distribution).length)
+    .sort(byTime)
 }
 
-export function normalisePerQuestion(value) {
-  return toList(value)
-    .filter(isObj)
+/** `pie[modality]` of the charts: `[{emotion, count, share}]` -> `{emotion: share}`. */
+export function normalisePie(slices) {
+  return toShares(Object.fromEntries((slices || []).map((s) => [s.emotion, s.count])))
+}
+
+/** `per_question[modality]` of the charts: `[{question_id, position, counts, total}]`. */
+export function normalisePerQuestion(rows) {
+  return (rows || [])
     .map((q) => ({
-      questionId: q.question_id ?? q.id ?? (q.key !== undefined ? (Number.isNaN(Number(q.key)) ? q.key : Number(q.key)) : null),
+      questionId: q.question_id,
       position: num(q.position),
-      prompt: q.prompt ?? q.question ?? null,
-      distribution: toShares(pick(q, ['distribution', 'shares', 'counts', 'emotions', 'scores']) ?? {}),
-      confidence: num(pick(q, ['mean_confidence', 'confidence'])),
-      count: num(pick(q, ['total', 'count', 'n', 'samples'])),
+      prompt: q.prompt ?? null,
+      distribution: toShares(q.counts),
+      confidence: num(q.mean_confidence),
+      count: q.total,
     }))
     .filter((q) => Object.keys(q.distribution).length)
 }
 
-/** Whole charts response -> {face, voice, fused} each with {bar, pie, perQuestion}. */
+/** Whole charts response (GET /attempts/{id}/charts) -> {face, voice, fused} each with {bar, pie, perQuestion}. */
 export function normaliseCharts(data) {
   const out = {}
-  for (const m of MODALITIES) {
-    const bar = normaliseBar(section(data, 'bar', m))
-    let pie = normalisePie(section(data, 'pie', m))
-    if (!Object.keys(pie).length && bar.length) pie = pieFromBar(bar)
-    out[m] = { bar, pie, perQuestion: normalisePerQuestion(section(data, 'per_question', m)) }
+  for (const m of ['face', 'voice']) {
+    out[m] = { bar: normaliseBar(data.bar[m]), pie: normalisePie(data.pie[m]), perQuestion: normalisePerQuestion(data.per_question[m]) }
   }
-  out.presence = isObj(data?.presence) ? data.presence : null
-  out.missing = isObj(data?.missing) ? data.missing : null
-  out.gaps = isObj(data?.gaps) ? data.gaps : { face: [], voice: [] }
-  out.questions = Array.isArray(data?.questions) ? data.questions : []
-  out.bucketSeconds = num(data?.bucket_seconds) ?? 10
+  const fused = normaliseFused(data.fused)
+  out.fused = { bar: fused, pie: pieFromBar(fused), perQuestion: [] }
+  out.presence = data.presence
+  out.missing = data.missing
+  out.gaps = data.gaps
+  out.questions = data.questions
+  out.bucketSeconds = data.bucket_seconds
   return out
 }
 
@@ -231,34 +187,8 @@ export function questionMarkers(questions, buckets, bucketS = 10) {
 
 function pieFromBar(bar) {
   const totals = {}
-  for (const b of bar) for (const [k, v] of Object.entries(b.distribution)) totals[k] = (totals[k] || 0) + v * (b.count || 1)
+  for (const b of bar) for (const [k, v] of Object.entries(b.distribution)) totals[k] = (totals[k] || 0) + v * (b.count ?? 1)
   return toShares(totals)
-}
-
-/** Fallback: build charts from raw samples (`GET /attempts/{id}/emotions`), `bucketS` seconds per bar. */
-export function chartsFromSamples(samples, bucketS = 10) {
-  const out = {}
-  for (const m of ['face', 'voice']) {
-    const mine = (samples || []).filter((s) => s.modality === m && s.emotion)
-    const buckets = new Map()
-    const perQ = new Map()
-    for (const s of mine) {
-      const t = Date.parse(s.captured_at)
-      const key = Number.isNaN(t) ? s.captured_at : new Date(Math.floor(t / (bucketS * 1000)) * bucketS * 1000).toISOString()
-      const b = buckets.get(key) || { start: key, counts: {}, conf: 0, n: 0 }
-      b.counts[s.emotion] = (b.counts[s.emotion] || 0) + 1
-      b.conf += num(s.confidence) || 0
-      b.n += 1
-      buckets.set(key, b)
-      const q = perQ.get(s.question_id) || { question_id: s.question_id, counts: {} }
-      q.counts[s.emotion] = (q.counts[s.emotion] || 0) + 1
-      perQ.set(s.question_id, q)
-    }
-    const bar = [...buckets.values()].map((b) => ({ start: b.start, counts: b.counts, mean_confidence: b.conf / b.n, n: b.n }))
-    out[m] = { bar, per_question: [...perQ.values()] }
-  }
-  out.fused = { bar: [] }
-  return normaliseCharts(out)
 }
 
 export function labelsFor(modality, shares = {}) {
@@ -348,29 +278,24 @@ export function dominant(shares) {
   return { emotion, share }
 }
 
-/** Class report (`GET /tests/{id}/report`) -> {face, voice, fused: perQuestion[], attempts}. */
+/**
+ * Class report (`GET /tests/{id}/report`) -> {face, voice: perQuestion[], attempts}. Each question's
+ * `face` / `voice` block is `{counts, total, mean_confidence, students, suppressed}`.
+ */
 export function normaliseReport(report) {
   const out = {}
-  for (const m of MODALITIES) {
-    let pq = normalisePerQuestion(section(report, 'per_question', m))
-    if (!pq.length) {
-      const qs = toList(Array.isArray(report) ? report : (report?.questions ?? report?.per_question ?? []))
-      pq = normalisePerQuestion(
-        qs
-          .filter(isObj)
-          .map((q) => ({
-            question_id: q.question_id ?? q.id,
-            position: q.position,
-            prompt: q.prompt,
-            total: q[m]?.total ?? q[`${m}_count`],
-            mean_confidence: q[m]?.mean_confidence,
-            distribution: q[m] ?? q.distributions?.[m] ?? q[`${m}_distribution`],
-          }))
-          .filter((q) => q.distribution),
-      )
-    }
-    out[m] = pq
+  for (const m of ['face', 'voice']) {
+    out[m] = normalisePerQuestion(
+      report.questions.map((q) => ({
+        question_id: q.question_id,
+        position: q.position,
+        prompt: q.prompt,
+        counts: q[m].counts,
+        total: q[m].total,
+        mean_confidence: q[m].mean_confidence,
+      })),
+    )
   }
-  out.attempts = num(report?.attempts ?? report?.attempt_count ?? report?.n_attempts ?? report?.students)
+  out.attempts = report.attempts
   return out
 }

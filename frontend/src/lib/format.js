@@ -25,22 +25,22 @@ export function percent(x, digits = 0) {
   return `${(x * 100).toFixed(digits)}%`
 }
 
-/** Normalise one row of GET /results (an attempt, possibly with nested test / student). */
+/** One row of GET /results (`ResultRead`) in the views' words. */
 export function normaliseResult(r) {
   return {
-    id: r.id ?? r.attempt_id,
-    testId: r.test_id ?? r.test?.id,
-    testTitle: r.test_title ?? r.test?.title ?? null,
-    kind: r.kind ?? r.test_kind ?? r.test?.kind ?? null,
-    studentId: r.student_id ?? r.student?.id,
-    student: r.student_full_name || r.student_name || r.student?.full_name || r.student_username || r.student?.username || null,
-    startedAt: r.started_at ?? null,
-    submittedAt: r.submitted_at ?? null,
-    score: r.score ?? null,
-    maxScore: r.max_score ?? null,
-    awaitingGrading: !!r.awaiting_grading,
-    camera: r.camera ?? null,
-    microphone: r.microphone ?? null,
+    id: r.attempt_id,
+    testId: r.test_id,
+    testTitle: r.test_title,
+    kind: r.test_kind,
+    studentId: r.student_id,
+    student: r.student_full_name || r.student_username,
+    startedAt: r.started_at,
+    submittedAt: r.submitted_at,
+    score: r.score,
+    maxScore: r.max_score,
+    awaitingGrading: r.awaiting_grading,
+    camera: r.camera,
+    microphone: r.microphone,
   }
 }
 
@@ -48,7 +48,7 @@ export function normaliseResult(r) {
 export function testStatus(testId, results, myAttempt) {
   if (myAttempt !== undefined) {
     if (!myAttempt) return { status: 'new', attempt: null }
-    const attempt = normaliseResult({ ...myAttempt, test_id: testId })
+    const attempt = { id: myAttempt.id, testId, submittedAt: myAttempt.submitted_at }
     return { status: myAttempt.submitted_at ? 'submitted' : 'in_progress', attempt }
   }
   const mine = results.filter((r) => String(r.testId) === String(testId))
@@ -59,28 +59,24 @@ export function testStatus(testId, results, myAttempt) {
   return { status: 'submitted', attempt: last }
 }
 
-/** A count, or the sum of a {status: count} object; null when unknown. */
-export function sampleCount(v) {
-  if (typeof v === 'number') return v
-  if (v && typeof v === 'object') return Object.values(v).reduce((s, n) => s + (typeof n === 'number' ? n : 0), 0)
-  return null
-}
+/** The samples of one modality, whatever their status (`{ok, pending, unanalysed}` counts). */
+export const sampleCount = (byStatus) => Object.values(byStatus).reduce((s, n) => s + n, 0)
 
-/** Normalise one row of GET /charts. */
+/** One row of GET /charts in the views' words. */
 export function normaliseChartRow(r) {
   return {
-    attemptId: r.attempt_id ?? r.id,
-    testId: r.test_id ?? r.test?.id ?? null,
-    testTitle: r.test_title ?? r.title ?? r.test?.title ?? `Test ${r.test_id ?? ''}`,
-    kind: r.kind ?? r.test_kind ?? r.test?.kind ?? null,
-    date: r.date ?? r.submitted_at ?? r.started_at ?? r.created_at ?? null,
-    studentId: r.student_id ?? r.student?.id ?? null,
-    student: r.student_full_name || r.student_name || r.student?.full_name || r.student_username || r.student?.username || null,
+    attemptId: r.attempt_id,
+    testId: r.test_id,
+    testTitle: r.test_title,
+    kind: r.test_kind,
+    date: r.submitted_at ?? r.started_at,
+    studentId: r.student_id,
+    student: r.student_full_name || r.student_username,
     submitted: !!r.submitted_at,
-    faceSamples: sampleCount(r.samples?.face ?? r.face_samples ?? r.face_count ?? r.counts?.face),
-    voiceSamples: sampleCount(r.samples?.voice ?? r.voice_samples ?? r.voice_count ?? r.counts?.voice),
-    camera: r.camera ?? null,
-    microphone: r.microphone ?? null,
+    faceSamples: sampleCount(r.samples.face),
+    voiceSamples: sampleCount(r.samples.voice),
+    camera: r.camera,
+    microphone: r.microphone,
   }
 }
 

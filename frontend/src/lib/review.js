@@ -4,12 +4,11 @@ import { EMOTION_COLORS } from './charts'
 export const COMPLETION_LABELS = { not_started: 'Not started', in_progress: 'In progress', submitted: 'Submitted' }
 export const COMPLETION_COLORS = { not_started: 'grey', in_progress: 'warning', submitted: 'success' }
 
-/** "3 / 5", "Awaiting grading" or "—" for a row with score, max_score (or maxScore) and awaiting_grading. */
+/** "3 / 5", "Awaiting grading" or "—" for an attempt or overview row (score, max_score, awaiting_grading). */
 export function scoreText(row) {
   if (!row) return '—'
-  const max = row.max_score ?? row.maxScore
-  if (row.awaiting_grading ?? row.awaitingGrading) return 'Awaiting grading'
-  if (row.score !== null && row.score !== undefined && max) return `${row.score} / ${max}`
+  if (row.awaiting_grading) return 'Awaiting grading'
+  if (row.score !== null && row.score !== undefined && row.max_score) return `${row.score} / ${row.max_score}`
   return '—'
 }
 

@@ -1,5 +1,6 @@
 import { defineStore } from 'pinia'
-import * as api from '../api'
+import { logout as revokeToken } from '../api'
+import { changeMyPassword, login, readMe } from '../client'
 import { isExpired, tokenExpiry } from '../lib/jwt'
 
 const TOKEN_KEY = 'fasel.token'
@@ -28,10 +29,10 @@ export const useAuth = defineStore('auth', {
   },
   actions: {
     async login(username, password) {
-      const data = await api.login(username, password)
+      const data = await login({ body: { username, password } })
       this.setToken(data.access_token)
       try {
-        this.user = await api.getMe()
+        this.user = await readMe()
       } catch (err) {
         this.clear()
         throw err
@@ -43,7 +44,7 @@ export const useAuth = defineStore('auth', {
     /** Change the own password, then sign in again with it: the server revokes every earlier token. */
     async changePassword(currentPassword, newPassword) {
       const username = this.user?.username
-      await api.changeMyPassword(currentPassword, newPassword)
+      await changeMyPassword({ body: { current_password: currentPassword, new_password: newPassword } })
       return this.login(username, newPassword)
     },
     setToken(token) {
@@ -62,7 +63,7 @@ export const useAuth = defineStore('auth', {
     /** Refresh the user from the server (role changes, deactivation). */
     async refresh() {
       if (!this.token) return null
-      this.user = await api.getMe()
+      this.user = await readMe()
       localStorage.setItem(USER_KEY, JSON.stringify(this.user))
       return this.user
     },
@@ -79,7 +80,7 @@ export const useAuth = defineStore('auth', {
       const token = this.token
       this.clear()
       this.reason = ''
-      return api.logout(token)
+      return revokeToken(token)
     },
     clear() {
       clearTimeout(expiryTimer)

@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia'
-import * as api from '../api'
+import { readConfig } from '../client'
 
 /** Modes from least to most visible (README "Lawful-use modes"). */
 export const MODES = ['off', 'self', 'aggregate', 'individual']
@@ -34,7 +34,7 @@ export const useConfig = defineStore('config', {
     async load() {
       if (this.loaded) return this
       try {
-        Object.assign(this, await api.getConfig(), { loaded: true })
+        Object.assign(this, await readConfig(), { loaded: true })
       } catch {
         // keep the safe defaults ('self')
       }
