@@ -91,8 +91,11 @@ def create_app() -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = str(exc.detail).rstrip(".")
-        if exc.status_code in (404, 405):
-            detail = f"{detail}: {request.method} {request.url.path} is not a route of the AI server."
+        if exc.status_code == 404:
+            detail = f"{detail}: {request.url.path} is not a route of the AI server."
+        elif exc.status_code == 405:
+            allowed = (getattr(exc, "headers", None) or {}).get("Allow", "another method")
+            detail = f"{detail}: {request.url.path} does not accept {request.method} (only {allowed})."
         elif exc.status_code == 400:
             detail = f"{detail}: send the upload as multipart/form-data."
         return error_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
