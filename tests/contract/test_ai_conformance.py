@@ -151,3 +151,14 @@ def test_the_models_module_imports_neither_tensorflow_nor_opencv() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_the_web_servers_labels_are_the_models_labels() -> None:
+    """The web server's one label list per modality (charts, CSV, fusion) is each model's metadata list."""
+    from ai_server.config import get_settings
+    from ai_server.models.registry import read_metadata
+    from web_server.services.fusion import FACE_LABELS, VOICE_LABELS
+
+    settings = get_settings()
+    assert list(FACE_LABELS) == read_metadata(settings.fer_model_path)["labels"]
+    assert list(VOICE_LABELS) == read_metadata(settings.ser_model_path)["labels"]
