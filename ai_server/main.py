@@ -17,7 +17,6 @@ How a model and its route plug in:
 """
 
 import asyncio
-import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -34,7 +33,6 @@ from ai_server.models.registry import ModelSpec, Registry
 from ai_server.schemas import ErrorBody, ErrorItem
 
 ROUTE_MODULES = (health, face, voice)
-log = logging.getLogger(__name__)
 
 
 def error_response(
@@ -102,7 +100,7 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(Exception)
     async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error", exc_info=exc)
+        # Starlette raises the exception again after this answer is sent: uvicorn logs it with its traceback
         return error_response(500, f"The AI server failed unexpectedly ({type(exc).__name__}); see its log.")
 
     return app

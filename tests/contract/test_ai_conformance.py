@@ -162,3 +162,17 @@ def test_the_web_servers_labels_are_the_models_labels() -> None:
     settings = get_settings()
     assert list(FACE_LABELS) == read_metadata(settings.fer_model_path)["labels"]
     assert list(VOICE_LABELS) == read_metadata(settings.ser_model_path)["labels"]
+
+
+def test_an_unexpected_failure_is_a_500_with_the_error_body() -> None:
+    from fastapi.testclient import TestClient
+
+    app = create_app()
+
+    @app.get("/fails")
+    async def fails() -> None:
+        raise RuntimeError("a bug")
+
+    r = TestClient(app, raise_server_exceptions=False).get("/fails")  # no lifespan: no models loaded
+    body = error_body(r, 500)
+    assert body.errors == [] and "RuntimeError" in body.detail and "a bug" not in body.detail
