@@ -10,7 +10,8 @@ FROM python:3.11-slim-bookworm
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY web_server/ web_server/
-COPY ai_server/__init__.py ai_server/__init__.py
+# the AI server's answer models (pydantic only): the web server's AI client parses answers into them
+COPY ai_server/__init__.py ai_server/schemas.py ai_server/
 COPY migrations/ migrations/
 COPY alembic.ini ./
 RUN pip install --no-cache-dir ".[web]"

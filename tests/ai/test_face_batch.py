@@ -91,13 +91,14 @@ def test_a_bad_frame_does_not_spoil_the_batch(ai_client: httpx.Client) -> None:
 def test_bad_hints_and_too_many_images_are_refused(ai_client: httpx.Client) -> None:
     good = FRAMES[0].jpeg()
     r = post_batch(ai_client, [good, good], [None])
-    assert r.status_code == 422 and "one per image" in r.json()["detail"]
+    assert r.status_code == 422 and "one per image" in r.json()["detail"] and r.json()["errors"] == []
     r = ai_client.post(
         "/v1/face/batch", files=[("images", ("a.jpg", good, "image/jpeg"))], data={"hints": "{"}
     )
-    assert r.status_code == 422 and "JSON" in r.json()["detail"]
+    assert r.status_code == 422 and "JSON" in r.json()["detail"] and r.json()["errors"] == []
     r = ai_client.post("/v1/face/batch")
-    assert r.status_code == 422
+    assert r.status_code == 422 and "images" in r.json()["detail"]
+    assert [e["loc"] for e in r.json()["errors"]] == [["body", "images"]]
 
 
 def test_metrics_show_the_time_of_each_stage(ai_client: httpx.Client) -> None:
