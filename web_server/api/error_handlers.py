@@ -68,10 +68,18 @@ async def domain_error_handler(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, exc.detail, headers=exc.headers)
 
 
+READABLE = {
+    "There was an error parsing the body": "The request body cannot be read: send UTF-8 JSON, or the form "
+    "this route expects.",
+}
+"""FastAPI's own messages, in words a person understands."""
+
+
 async def http_error_handler(_: Request, exc: Exception) -> JSONResponse:
-    """Starlette's and FastAPI's own errors (unknown path 404, 405 and the like)."""
+    """Starlette's and FastAPI's own errors (unknown path 404, 405, an unreadable body 400 and the like)."""
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    detail = READABLE.get(detail, detail)
     return error_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
 
 

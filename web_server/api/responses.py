@@ -12,7 +12,7 @@ from typing import Any
 from web_server.models.errors import ErrorBody
 
 DESCRIPTIONS: dict[int, str] = {
-    400: "A malformed request header (e.g. `Content-Length`).",
+    400: "The request body cannot be read (not UTF-8 JSON, or a broken form), or a malformed header.",
     401: "Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).",
     403: "Your role, or the emotion-analysis mode, does not allow this.",
     404: "Not found, or not yours to see.",

@@ -25,7 +25,7 @@ router = APIRouter(tags=["attempts"])
     status_code=status.HTTP_201_CREATED,
     responses={
         200: {"model": AttemptRead, "description": "The open attempt (resumed)."},
-        **errors(401, 403, 404, 409, 413, 422),
+        **errors(400, 401, 403, 404, 409, 413, 422),
     },
 )
 def start_attempt(
@@ -50,7 +50,7 @@ def _read(session, settings, attempt, user) -> AttemptRead:
     return attempts.to_read(attempt, mode, attempts.answer_key(session, user, attempt))
 
 
-@router.put("/attempts/{attempt_id}/consent", responses=errors(401, 403, 404, 409, 413, 422))
+@router.put("/attempts/{attempt_id}/consent", responses=errors(400, 401, 403, 404, 409, 413, 422))
 def change_consent(
     user: StudentUser, attempt_id: int, body: ConsentChange, session: SessionDep, settings: SettingsDep
 ) -> AttemptRead:
@@ -92,7 +92,9 @@ def read_attempt(
     return _read(session, settings, attempts.get_attempt_for(session, user, attempt_id), user)
 
 
-@router.put("/attempts/{attempt_id}/answers/{question_id}", responses=errors(401, 403, 404, 409, 413, 422))
+@router.put(
+    "/attempts/{attempt_id}/answers/{question_id}", responses=errors(400, 401, 403, 404, 409, 413, 422)
+)
 def save_answer(
     user: StudentUser, attempt_id: int, question_id: int, body: AnswerSave, session: SessionDep
 ) -> AnswerRead:

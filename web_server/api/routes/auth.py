@@ -23,7 +23,7 @@ class Token(SQLModel):
 @router.post(
     "/login",
     responses=errors(
-        401, 403, 413, 422, 429,
+        400, 401, 403, 413, 422, 429,
         descriptions={401: "Wrong username or password.", 403: "The account has been deactivated."},
     ),
 )  # fmt: skip

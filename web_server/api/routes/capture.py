@@ -38,7 +38,7 @@ _RESPONSES = {
         "description": "Kept and queued for analysis (`pending`), or `unanalysed` (the queue is full).",
     },
     **errors(
-        401, 403, 404, 409, 413, 415, 422, 429, 503,
+        400, 401, 403, 404, 409, 413, 415, 422, 429, 503,
         descriptions={
             403: "Not the attempt's student; frames without camera consent or with analysis off.",
             404: "Someone else's attempt, or a question not in this test.",

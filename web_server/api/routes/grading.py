@@ -43,7 +43,7 @@ def read_recording(
 
 
 @router.put(
-    "/attempts/{attempt_id}/answers/{question_id}/grade", responses=errors(401, 403, 404, 409, 413, 422)
+    "/attempts/{attempt_id}/answers/{question_id}/grade", responses=errors(400, 401, 403, 404, 409, 413, 422)
 )
 def grade_answer(
     user: StaffUser, attempt_id: int, question_id: int, body: GradeSave, session: SessionDep

@@ -14,7 +14,7 @@ from web_server.services import tests
 router = APIRouter(prefix="/tests", tags=["tests"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(401, 403, 413, 422))
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 401, 403, 413, 422))
 def create_test(user: StaffUser, body: TestCreate, session: SessionDep, settings: SettingsDep) -> TestRead:
     """`emotion_analysis` (off/self/aggregate/individual, or null for the deployment's mode) can lower the
     deployment's EMOTION_ANALYSIS for this test, never raise it (422)."""
@@ -42,7 +42,7 @@ def read_test(user: CurrentUser, test_id: int, session: SessionDep, settings: Se
     return tests.to_read(session, settings, user, tests.get_test_for(session, user, test_id))
 
 
-@router.patch("/{test_id}", responses=errors(401, 403, 404, 409, 413, 422))
+@router.patch("/{test_id}", responses=errors(400, 401, 403, 404, 409, 413, 422))
 def update_test(
     user: StaffUser, test_id: int, body: TestUpdate, session: SessionDep, settings: SettingsDep
 ) -> TestRead:

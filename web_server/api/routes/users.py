@@ -24,7 +24,9 @@ def read_me(user: CurrentUser) -> UserRead:
 @router.post(
     "/me/password",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=errors(401, 403, 413, 422, 429, descriptions={403: "The current password is not correct."}),
+    responses=errors(
+        400, 401, 403, 413, 422, 429, descriptions={403: "The current password is not correct."}
+    ),
 )
 def change_my_password(
     user: CurrentUser, body: PasswordChange, session: SessionDep, settings: SettingsDep
@@ -55,12 +57,12 @@ def list_users(
     ]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(401, 403, 409, 413, 422))
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 401, 403, 409, 413, 422))
 def create_user(_: AdminUser, body: UserCreate, session: SessionDep, settings: SettingsDep) -> UserRead:
     return UserRead.model_validate(users.create_user(session, settings, body), from_attributes=True)
 
 
-@router.post("/import", responses=errors(401, 403, 409, 413, 422))
+@router.post("/import", responses=errors(400, 401, 403, 409, 413, 422))
 def import_users(
     _: AdminUser,
     session: SessionDep,
@@ -82,7 +84,7 @@ def read_user(user: StaffUser, user_id: int, session: SessionDep) -> UserRead:
     return UserRead.model_validate(found, from_attributes=True)
 
 
-@router.patch("/{user_id}", responses=errors(401, 403, 404, 409, 413, 422))
+@router.patch("/{user_id}", responses=errors(400, 401, 403, 404, 409, 413, 422))
 def update_user(
     admin: AdminUser, user_id: int, body: UserUpdate, session: SessionDep, settings: SettingsDep
 ) -> UserRead:

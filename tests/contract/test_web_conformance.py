@@ -1,0 +1,165 @@
+"""The web server keeps its OpenAPI contract: schemathesis sends generated requests to every operation, as a
+student and as a teacher, and checks that no answer is a server error and that each one's status, content
+type and body are the ones the schema documents (`not_a_server_error`, `status_code_conformance`,
+`content_type_conformance`, `response_schema_conformance`).
+
+The app runs in-process (ASGI) on a real migrated database holding a class: tests of both kinds, submitted
+and open attempts with answers and emotion samples, so that generated ids reach real rows. Every request
+carries a freshly minted token of the role, so operations that end a session (logout) or change an account
+do not lock the next ones out. The AI server is a dead port: uploads stay queued, as when it is down.
+Bounded: a few deterministic examples per operation (see `SCHEMATHESIS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
+from schemathesis.python import asgi
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from sqlmodel import Session
+
+from tests.conftest import make_test_settings
+from tests.support.api import create_user_in_db
+from tests.support.db import wipe
+from web_server.core.config import Settings
+from web_server.core.security import create_access_token
+from web_server.main import create_app
+from web_server.models.attempt import AttemptStart
+from web_server.models.emotion import EmotionSample, SampleStatus
+from web_server.models.test import QuestionCreate, TestCreate
+from web_server.models.user import Role, User
+from web_server.openapi import openapi_schema
+from web_server.services import attempts, tests
+
+DEAD_AI_SERVER = "http://127.0.0.1:9"  # the discard port: nothing listens
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+SCHEMATHESIS = SchemathesisConfig.from_dict(
+    {
+        "generation": {"deterministic": True, "max-examples": 6},
+        "phases": {"stateful": {"enabled": False}},
+    }
+)
+SCORES = {
+    "angry": 0.05,
+    "disgust": 0.05,
+    "fear": 0.05,
+    "happy": 0.6,
+    "neutral": 0.15,
+    "sad": 0.05,
+    "surprise": 0.05,
+}
+
+
+def _seed(engine, settings: Settings) -> dict[str, int]:
+    """A teacher, two students, an admin; a single-choice and an oral test; attempts with samples."""
+    with Session(engine) as session:
+        ids = {
+            name: create_user_in_db(session, settings, name, role, full_name=name.title())
+            for name, role in [
+                ("admin", Role.admin),
+                ("teacher", Role.teacher),
+                ("student", Role.student),
+                ("student2", Role.student),
+            ]
+        }
+        teacher, student, student2 = (session.get(User, ids[n]) for n in ("teacher", "student", "student2"))
+        quiz = tests.create_test(
+            session,
+            settings,
+            teacher,
+            TestCreate(
+                title="Fractions",
+                kind="single_choice",
+                published=True,
+                questions=[
+                    QuestionCreate(prompt=f"Q{i}?", options=["a", "b", "c"], correct_option=i)
+                    for i in range(3)
+                ],
+            ),
+        )
+        oral = tests.create_test(
+            session,
+            settings,
+            teacher,
+            TestCreate(
+                title="Story", kind="oral", published=True, questions=[QuestionCreate(prompt="Speak.")]
+            ),
+        )
+        consent = AttemptStart(camera=True, microphone=True)
+        done = attempts.start_attempt(session, settings, student, quiz.id, consent).attempt
+        for question in quiz.questions:
+            attempts.save_answer(session, student, done.id, question.id, question.position % 2)
+        for n in range(12):
+            question = quiz.questions[n % 3]
+            status = SampleStatus.uncertain if n == 5 else SampleStatus.ok
+            session.add(
+                EmotionSample(
+                    attempt_id=done.id,
+                    question_id=question.id,
+                    modality="face",
+                    captured_at=done.started_at + timedelta(seconds=3 * n),
+                    offset_ms=3000 * n,
+                    emotion=None if status == SampleStatus.uncertain else "happy",
+                    confidence=0.6,
+                    scores=SCORES,
+                    faces=0 if n == 7 else 1,
+                    status=status,
+                )
+            )
+        session.commit()
+        attempts.submit_attempt(session, student, done.id)
+        attempts.start_attempt(session, settings, student2, quiz.id, consent)
+        attempts.start_attempt(session, settings, student, oral.id, consent)
+    return ids
+
+
+@pytest.fixture
+def web_app(database_url: str, tmp_path) -> Iterator[FastAPI]:
+    settings = make_test_settings(database_url, tmp_path, AI_SERVER_URL=DEAD_AI_SERVER)
+    app = create_app(settings)
+    wipe(app.state.engine)
+    app.state.people = _seed(app.state.engine, app.state.settings)
+    yield app
+    asgi.shutdown_lifespans()  # schemathesis started the app's lifespan (analysis workers) on its first call
+    app.state.engine.dispose()
+
+
+def bearer(app: FastAPI, user_id: int) -> dict[str, str]:
+    """A fresh token of the user (their current token_version): logouts and revocations stay per case."""
+    with Session(app.state.engine) as session:
+        user = session.get(User, user_id)
+        assert user is not None
+        token = create_access_token(user.id, user.token_version, app.state.settings)
+    return {"Authorization": f"Bearer {token}"}
+
+
+schema = schemathesis.openapi.from_dict(
+    openapi_schema(), config=SCHEMATHESIS
+)  # what the frontend is built on
+
+
+@schema.parametrize()
+@settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
+def test_as_a_student(case, web_app: FastAPI) -> None:
+    case.call_and_validate(
+        app=web_app, headers=bearer(web_app, web_app.state.people["student"]), checks=CHECKS
+    )
+
+
+@schema.parametrize()
+@settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
+def test_as_a_teacher(case, web_app: FastAPI) -> None:
+    case.call_and_validate(
+        app=web_app, headers=bearer(web_app, web_app.state.people["teacher"]), checks=CHECKS
+    )
