@@ -1,14 +1,22 @@
 """Upload checks: the attempt (own student, still open), the question, the client's time, the size and
-the Content-Type of an upload, before anything is stored."""
+the Content-Type of an upload, before anything is stored; the facts of an attempt that never change, cached
+so that a frame does not read them again (`attempt_facts`)."""
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlmodel import Session
+from sqlalchemy import Engine
+from sqlmodel import Session, select
 
 from web_server.models.attempt import Attempt
+from web_server.models.base import is_valid_id
 from web_server.models.test import Question, Test, TestKind
 from web_server.models.user import Role, User
 from web_server.services.attempts import get_open_attempt_for_student
@@ -74,6 +82,88 @@ def check_media_type(data: bytes, is_image: bool) -> None:
         raise UnsupportedMedia(
             "The upload is not a supported audio recording; send WebM/Opus, Ogg, MP4, WAV, FLAC or MP3."
         )
+
+
+# --- the facts of an attempt -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttemptFacts:
+    """What never changes in an attempt: whose it is, its test and start, the test's questions. Whether it
+    is open, its consent and its mode do change: they are checked on every frame (`claim_frame`), and that
+    guarded UPDATE also checks the student and test below, so facts that went stale (an attempt id reused
+    after a deletion) fail it and are read again."""
+
+    id: int
+    student_id: int
+    test_id: int
+    started_at: datetime
+    question_ids: frozenset[int]
+
+
+FACTS_TTL_S = 60.0
+FACTS_MAX = 20_000  # attempts remembered per database engine (a few MB at most)
+
+
+class _FactsCache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: OrderedDict[int, tuple[float, AttemptFacts]] = OrderedDict()
+
+    def get(self, attempt_id: int) -> AttemptFacts | None:
+        with self._lock:
+            item = self._items.get(attempt_id)
+            if item is None or time.monotonic() - item[0] > FACTS_TTL_S:
+                return None
+            return item[1]
+
+    def put(self, facts: AttemptFacts) -> None:
+        with self._lock:
+            self._items[facts.id] = (time.monotonic(), facts)
+            self._items.move_to_end(facts.id)
+            while len(self._items) > FACTS_MAX:
+                self._items.popitem(last=False)
+
+    def forget(self, attempt_id: int) -> None:
+        with self._lock:
+            self._items.pop(attempt_id, None)
+
+
+_caches: weakref.WeakKeyDictionary[Engine, _FactsCache] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def _cache_for(session: Session) -> _FactsCache:
+    engine = session.get_bind()
+    engine = getattr(engine, "engine", engine)  # a Connection's engine
+    with _caches_lock:
+        cache = _caches.get(engine)
+        if cache is None:
+            cache = _caches[engine] = _FactsCache()
+        return cache
+
+
+def attempt_facts(session: Session, attempt_id: int, fresh: bool = False) -> AttemptFacts | None:
+    """The attempt's facts from this process's cache (per database), else read (two statements); None when
+    there is no such attempt."""
+    cache = _cache_for(session)
+    facts = None if fresh else cache.get(attempt_id)
+    if facts is not None:
+        return facts
+    attempt = session.get(Attempt, attempt_id) if is_valid_id(attempt_id) else None
+    if attempt is None:
+        cache.forget(attempt_id)
+        return None
+    questions = session.exec(select(Question.id).where(Question.test_id == attempt.test_id)).all()
+    facts = AttemptFacts(
+        attempt.id, attempt.student_id, attempt.test_id, attempt.started_at, frozenset(questions)
+    )
+    cache.put(facts)
+    return facts
+
+
+def forget_attempt_facts(session: Session, attempt_id: int) -> None:
+    _cache_for(session).forget(attempt_id)
 
 
 # --- checks ----------------------------------------------------------------------------------------

@@ -8,7 +8,9 @@ MEDIA_DIR (`files.staged_media`: written, its rows committed, then published; re
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,13 +18,13 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from web_server.capture import samples as from_results
+from web_server.capture.checks import AttemptFacts
 from web_server.capture.files import remove_media_file, staged_media
 from web_server.core.config import Settings
 from web_server.models.attempt import Attempt
 from web_server.models.base import utcnow
 from web_server.models.emotion import CaptureMedia, EmotionSample, MediaStatus, Modality, SampleStatus
 from web_server.models.user import User
-from web_server.services import capture_rules
 from web_server.services.attempts import set_answer_recording
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,20 @@ def pending_count(session: Session) -> int:
     ).one()
 
 
+@dataclass(frozen=True)
+class Upload:
+    """One frame (`at` = captured_at) or recording (`at` = started_at) of `user` for a question of an
+    attempt, as received."""
+
+    user: User
+    attempt_id: int
+    question_id: int
+    modality: str
+    at: datetime
+    data: bytes
+    content_type: str
+
+
 @dataclass
 class Stored:
     """What an upload produced: `status` pending | unanalysed | saved, and the samples stored (placeholders:
@@ -57,74 +73,72 @@ class Stored:
     delayed: bool = False
 
 
-def _media_row(
-    attempt: Attempt,
-    question_id: int,
-    modality: str,
-    at: datetime,
-    data: bytes,
-    content_type: str,
-    relative: str | None,
-    status: MediaStatus,
-) -> CaptureMedia:
+def _media_row(upload: Upload, relative: str | None, status: MediaStatus) -> CaptureMedia:
     return CaptureMedia(
-        attempt_id=attempt.id,
-        question_id=question_id,
-        modality=modality,
+        attempt_id=upload.attempt_id,
+        question_id=upload.question_id,
+        modality=upload.modality,
         path=relative,
-        content_type=content_type,
-        size_bytes=len(data),
-        captured_at=at,
+        content_type=upload.content_type,
+        size_bytes=len(upload.data),
+        captured_at=upload.at,
         status=status,
     )
+
+
+@contextlib.contextmanager
+def _keeping_objects(session: Session) -> Iterator[None]:
+    """Commits in the block do not expire the session's objects: what was just stored is answered as it is,
+    without reading it back."""
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = expire
 
 
 def store_queued(
     session: Session,
     settings: Settings,
-    user: User,
-    attempt: Attempt,
-    question_id: int,
-    modality: str,
-    at: datetime,
-    data: bytes,
-    content_type: str,
+    upload: Upload,
+    attempt: Attempt | AttemptFacts,
     delay: str | None,
-    depth: int | None = None,
+    refusal: str | None,
 ) -> Stored:
     """Queue an upload for the analysis workers (`pending`, with a placeholder sample), or mark it
-    unanalysed when the queue is full (a recording is kept as the answer in both cases; a frame is dropped
-    when not queued). `delay`: why the analysis is behind right now (None: it keeps up); `depth`: the queue's
-    depth if the caller has just counted it."""
-    refusal = capture_rules.queue_refusal(session, settings, attempt.id, modality, depth)
+    unanalysed when the queue refused it (`refusal`, from `capture_rules.queue_refusal`; a recording is kept
+    as the answer in both cases; a frame is dropped when not queued). `delay`: why the analysis is behind
+    right now (None: it keeps up). Commits."""
+    modality = upload.modality
     queued = refusal is None
     status = MediaStatus.pending if queued else MediaStatus.unanalysed
     in_db = queued and modality == Modality.face and not settings.STORE_RAW_FRAMES
     keep_file = (queued and not in_db) or modality == Modality.voice or settings.STORE_RAW_FRAMES
-    with staged_media(settings, attempt.id, modality, data, content_type, keep_file) as file:
+    staged = staged_media(settings, upload.attempt_id, modality, upload.data, upload.content_type, keep_file)
+    with _keeping_objects(session), staged as file:
         relative = file.relative if file else None
-        media = _media_row(attempt, question_id, modality, at, data, content_type, relative, status)
-        media.data = data if in_db else None
+        media = _media_row(upload, relative, status)
+        media.data = upload.data if in_db else None
         media.next_try_at = utcnow() if queued else None
         media.last_error = None if queued else f"The waiting queue refused it: {refusal}."[:500]
         session.add(media)
         session.flush()
         sample = EmotionSample(
-            attempt_id=attempt.id,
-            question_id=question_id,
+            attempt_id=upload.attempt_id,
+            question_id=upload.question_id,
             media_id=media.id,
             modality=modality,
-            captured_at=at,
-            offset_ms=from_results.offset_ms(attempt, at),
+            captured_at=upload.at,
+            offset_ms=from_results.offset_ms(attempt, upload.at),
             status=SampleStatus.pending if queued else SampleStatus.unanalysed,
         )
         session.add(sample)
-        session.flush()
         if modality == Modality.voice and relative:  # commits the rows above with the answer
-            _save_recording_answer(session, settings, user, attempt.id, question_id, relative)
-        session.add_all([media, sample])
+            session.flush()
+            _save_recording_answer(
+                session, settings, upload.user, upload.attempt_id, upload.question_id, relative
+            )
         session.commit()
-    session.refresh(sample)
     what = "frame" if modality == Modality.face else "recording (your answer is saved)"
     if queued and delay is None:
         message = f"This {what} is kept and queued: it will be analysed in a few seconds."
@@ -140,27 +154,15 @@ def store_queued(
     return Stored(str(status), [sample], media.id, message, delayed=queued and delay is not None)
 
 
-def store_kept(
-    session: Session,
-    settings: Settings,
-    user: User,
-    attempt: Attempt,
-    question_id: int,
-    modality: str,
-    at: datetime,
-    data: bytes,
-    content_type: str,
-    message: str,
-) -> Stored:
+def store_kept(session: Session, settings: Settings, upload: Upload, message: str) -> Stored:
     """A recording kept as the answer and never analysed (no voice-analysis consent, or mode `off`): no
     samples, never sent to the AI server; the media row (`kept`) lets the retention sweep find the file."""
-    with staged_media(settings, attempt.id, modality, data, content_type) as file:
-        media = _media_row(
-            attempt, question_id, modality, at, data, content_type, file.relative, MediaStatus.kept
-        )
+    with staged_media(settings, upload.attempt_id, upload.modality, upload.data, upload.content_type) as file:
+        media = _media_row(upload, file.relative, MediaStatus.kept)
         session.add(media)
         session.flush()
-        _save_recording_answer(session, settings, user, attempt.id, question_id, file.relative)
-        session.add(media)
-        session.commit()
-    return Stored("saved", [], media.id, message)
+        media_id = media.id
+        _save_recording_answer(  # commits the media row with the answer
+            session, settings, upload.user, upload.attempt_id, upload.question_id, file.relative
+        )
+    return Stored("saved", [], media_id, message)

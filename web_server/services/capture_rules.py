@@ -7,6 +7,11 @@ and each attempt's share of the retry queue (used by web_server/capture/).
 - Frames are limited per attempt to one every FRAME_MIN_INTERVAL_S after a burst of FRAME_BURST (a generic
   cell rate algorithm; its state, the next frame's theoretical arrival time, is a column of the attempt, so
   every web server process shares it): beyond it 429 with Retry-After.
+- A frame is admitted by one guarded UPDATE of the attempt row (`claim_frame`): the attempt is the student's,
+  still open, its camera consent given, neither it nor its test has the mode `off`, and the frame rate allows
+  it. Consent and mode are read from the database on every frame, so a withdrawal or a lowered mode holds
+  from the next frame on, in every process; the row lock it takes orders the frame with a concurrent
+  withdrawal or submission (`services/consent.py` locks the same row first).
 - The analysis queue holds at most RETRY_QUEUE_MAX media, and at most RETRY_QUEUE_PER_ATTEMPT of one modality
   of one attempt, so one student cannot crowd out the others. A frame that finds the whole queue full is
   refused with 503 and Retry-After (the browser skips frames until then); a recording is still kept as the
@@ -18,7 +23,7 @@ from __future__ import annotations
 import math
 import time
 
-from sqlalchemy import func, update
+from sqlalchemy import case, exists, func, or_, update
 from sqlmodel import Session, col, select
 
 from web_server.core.config import Settings
@@ -57,63 +62,83 @@ def recording_analysis_refusal(session: Session, settings: Settings, attempt: At
     return None
 
 
-def claim_frame_slot(
+def claim_frame(
+    session: Session,
+    settings: Settings,
+    attempt_id: int,
+    student_id: int,
+    test_id: int,
+    now_ms: int | None = None,
+) -> bool:
+    """Admit one frame of this attempt in one guarded UPDATE (see the module's docstring): True when the row
+    was updated (its rate slot counted, the row locked until the caller commits), False when any condition
+    failed (`frame_refusal` says which). Does not commit."""
+    conditions = [
+        col(Attempt.id) == attempt_id,
+        col(Attempt.student_id) == student_id,
+        col(Attempt.test_id) == test_id,
+        col(Attempt.submitted_at).is_(None),
+        col(Attempt.camera).is_(True),
+        or_(col(Attempt.emotion_analysis).is_(None), col(Attempt.emotion_analysis) != modes.OFF),
+        exists().where(
+            col(Test.id) == test_id,
+            or_(col(Test.emotion_analysis).is_(None), col(Test.emotion_analysis) != modes.OFF),
+        ),
+    ]
+    interval = settings.FRAME_MIN_INTERVAL_S * 1000
+    tat = func.coalesce(col(Attempt.frame_tat_ms), 0)
+    if interval > 0:
+        now = int(time.time() * 1000) if now_ms is None else now_ms
+        conditions.append(tat - int((settings.FRAME_BURST - 1) * interval) <= now)
+        new_tat = case((tat > now, tat), else_=now) + int(interval)
+    else:
+        new_tat = col(Attempt.frame_tat_ms)
+    statement = update(Attempt).where(*conditions).values(frame_tat_ms=new_tat)
+    return session.connection().execute(statement).rowcount == 1
+
+
+def frame_rate_refusal(
     session: Session, settings: Settings, attempt_id: int, now_ms: int | None = None
 ) -> None:
-    """Count one frame against the attempt's rate, or refuse it with 429 and Retry-After; commits (without
-    expiring the session's objects).
-
-    Call it with the attempt row locked (`get_open_attempt_for_student`), so that concurrent uploads of one
-    attempt are counted one after the other on both backends.
-    """
+    """429 with Retry-After when the attempt's frame rate refuses a frame now (nothing otherwise)."""
     interval = settings.FRAME_MIN_INTERVAL_S * 1000
     if interval <= 0:
         return
     now = int(time.time() * 1000) if now_ms is None else now_ms
     stored = session.exec(select(Attempt.frame_tat_ms).where(Attempt.id == attempt_id)).one()
-    tat = max(stored or 0, now)
-    allowed_from = tat - (settings.FRAME_BURST - 1) * interval
+    allowed_from = max(stored or 0, now) - (settings.FRAME_BURST - 1) * interval
     if now < allowed_from:
-        session.rollback()
         wait = max(1, math.ceil((allowed_from - now) / 1000))
         raise TooManyRequests(
             f"Too many webcam frames for this attempt: at most one every {settings.FRAME_MIN_INTERVAL_S:g} s "
             f"is accepted. This frame was not stored or analysed; send the next one in {wait} s.",
             headers={"Retry-After": str(wait)},
         )
-    session.exec(
-        update(Attempt).where(col(Attempt.id) == attempt_id).values(frame_tat_ms=int(tat + interval))
+
+
+def queue_depths(session: Session, settings: Settings, attempt_id: int, modality: str) -> tuple[int, int]:
+    """In one statement: the media waiting for analysis, counted up to RETRY_QUEUE_MAX (a bounded index
+    scan), and those of this attempt's `modality`."""
+    pending = col(CaptureMedia.status) == MediaStatus.pending
+    total = select(func.count()).select_from(
+        select(CaptureMedia.id).where(pending).limit(settings.RETRY_QUEUE_MAX).subquery()
     )
-    expire, session.expire_on_commit = session.expire_on_commit, False  # the caller's user stays loaded
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = expire
-
-
-def queue_depth(session: Session, settings: Settings) -> int:
-    """Media waiting for analysis, counted up to RETRY_QUEUE_MAX (a bounded index scan)."""
-    waiting = (
-        select(CaptureMedia.id)
-        .where(CaptureMedia.status == MediaStatus.pending)
-        .limit(settings.RETRY_QUEUE_MAX)
+    mine = select(func.count()).where(
+        pending, col(CaptureMedia.attempt_id) == attempt_id, col(CaptureMedia.modality) == modality
     )
-    return session.exec(select(func.count()).select_from(waiting.subquery())).one()
+    row = session.exec(select(total.scalar_subquery(), mine.scalar_subquery())).one()
+    return int(row[0]), int(row[1])
 
 
-def queue_refusal(
-    session: Session, settings: Settings, attempt_id: int, modality: str, total: int | None = None
-) -> str | None:
-    """None when the retry queue can take one more medium of this attempt; otherwise why it cannot."""
-    pending = (CaptureMedia.status == MediaStatus.pending,)
-    total = queue_depth(session, settings) if total is None else total
-    if total >= settings.RETRY_QUEUE_MAX:
+def queue_full(settings: Settings, total: int) -> bool:
+    return total >= settings.RETRY_QUEUE_MAX
+
+
+def queue_refusal(settings: Settings, modality: str, total: int, mine: int) -> str | None:
+    """None when the retry queue can take one more medium of this attempt (`total` waiting, `mine` of this
+    attempt's modality, from `queue_depths`); otherwise why it cannot."""
+    if queue_full(settings, total):
         return f"the waiting queue is full ({total} uploads of all students are waiting)"
-    mine = session.exec(
-        select(func.count())
-        .select_from(CaptureMedia)
-        .where(*pending, CaptureMedia.attempt_id == attempt_id, CaptureMedia.modality == modality)
-    ).one()
     if mine >= settings.RETRY_QUEUE_PER_ATTEMPT:
         what = "frames" if modality == Modality.face else "recordings"
         return f"this attempt already has {mine} {what} waiting, the most one attempt may queue"
