@@ -22,7 +22,7 @@ from web_server.prestart import alembic_config, prestart_lock
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _prestart(database_url: str, tmp_path: Path, expect_rc: int = 0, **env: str) -> str:
+def _prestart_env(database_url: str, **env: str) -> dict[str, str]:
     environment = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -32,12 +32,17 @@ def _prestart(database_url: str, tmp_path: Path, expect_rc: int = 0, **env: str)
         "FIRST_ADMIN_PASSWORD": "",
         "ENVIRONMENT": "development",
         **env,
+        "PYTHONPATH": str(REPO),  # run from a folder without .env: the package is found through PYTHONPATH
     }
     environment.pop("SECRET_KEY", None)
+    return environment
+
+
+def _prestart(database_url: str, tmp_path: Path, expect_rc: int = 0, **env: str) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "web_server.prestart"],
-        cwd=tmp_path,  # no .env there; the package is found through the installed project or PYTHONPATH
-        env={**environment, "PYTHONPATH": str(REPO)},
+        cwd=tmp_path,
+        env=_prestart_env(database_url, **env),
         capture_output=True,
         text=True,
         timeout=120,
@@ -78,21 +83,10 @@ def test_prestart_explains_a_bad_first_admin_password(empty_database_url, tmp_pa
 
 
 def _launch(database_url: str, tmp_path: Path) -> subprocess.Popen:
-    environment = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "PASSWORD_HASH_TIME_COST": "1",
-        "PASSWORD_HASH_MEMORY_KIB": "1024",
-        "FIRST_ADMIN_USERNAME": "admin",
-        "FIRST_ADMIN_PASSWORD": "",
-        "ENVIRONMENT": "development",
-        "PYTHONPATH": str(REPO),
-    }
-    environment.pop("SECRET_KEY", None)
     return subprocess.Popen(
         [sys.executable, "-m", "web_server.prestart"],
         cwd=tmp_path,
-        env=environment,
+        env=_prestart_env(database_url),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
