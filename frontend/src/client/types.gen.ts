@@ -1736,6 +1736,10 @@ export type SaveAnswerData = {
 
 export type SaveAnswerErrors = {
     /**
+     * The request body cannot be read (not UTF-8 JSON, or a broken form), or a malformed header.
+     */
+    400: ErrorBody;
+    /**
      * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
     401: ErrorBody;
@@ -1797,6 +1801,10 @@ export type GradeAnswerData = {
 };
 
 export type GradeAnswerErrors = {
+    /**
+     * The request body cannot be read (not UTF-8 JSON, or a broken form), or a malformed header.
+     */
+    400: ErrorBody;
     /**
      * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
@@ -1917,6 +1925,10 @@ export type PostAudioData = {
 };
 
 export type PostAudioErrors = {
+    /**
+     * The request body cannot be read (not UTF-8 JSON, or a broken form), or a malformed header.
+     */
+    400: ErrorBody;
     /**
      * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
@@ -2086,6 +2098,10 @@ export type ChangeConsentData = {
 
 export type ChangeConsentErrors = {
     /**
+     * The request body cannot be read (not UTF-8 JSON, or a broken form), or a malformed header.
+     */
+    400: ErrorBody;
+    /**
      * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
     401: ErrorBody;
@@ -2200,6 +2216,10 @@ export type PostFrameData = {
 };
 
 export type PostFrameErrors = {
+    /**
+     * The request body cannot be read (not UTF-8 JSON, or a broken form), or a malformed header.
+     */
+    400: ErrorBody;
     /**
      * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
@@ -2379,6 +2399,10 @@ export type LoginData = {
 };
 
 export type LoginErrors = {
+    /**
+     * The request body cannot be read (not UTF-8 JSON, or a broken form), or a malformed header.
+     */
+    400: ErrorBody;
     /**
      * Wrong username or password.
      */
@@ -2672,6 +2696,10 @@ export type CreateTestData = {
 
 export type CreateTestErrors = {
     /**
+     * The request body cannot be read (not UTF-8 JSON, or a broken form), or a malformed header.
+     */
+    400: ErrorBody;
+    /**
      * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
     401: ErrorBody;
@@ -2822,6 +2850,10 @@ export type UpdateTestData = {
 
 export type UpdateTestErrors = {
     /**
+     * The request body cannot be read (not UTF-8 JSON, or a broken form), or a malformed header.
+     */
+    400: ErrorBody;
+    /**
      * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
     401: ErrorBody;
@@ -2882,6 +2914,10 @@ export type StartAttemptData = {
 };
 
 export type StartAttemptErrors = {
+    /**
+     * The request body cannot be read (not UTF-8 JSON, or a broken form), or a malformed header.
+     */
+    400: ErrorBody;
     /**
      * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
@@ -3203,6 +3239,10 @@ export type CreateUserData = {
 
 export type CreateUserErrors = {
     /**
+     * The request body cannot be read (not UTF-8 JSON, or a broken form), or a malformed header.
+     */
+    400: ErrorBody;
+    /**
      * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
     401: ErrorBody;
@@ -3251,6 +3291,10 @@ export type ImportUsersData = {
 };
 
 export type ImportUsersErrors = {
+    /**
+     * The request body cannot be read (not UTF-8 JSON, or a broken form), or a malformed header.
+     */
+    400: ErrorBody;
     /**
      * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
@@ -3415,6 +3459,10 @@ export type ChangeMyPasswordData = {
 
 export type ChangeMyPasswordErrors = {
     /**
+     * The request body cannot be read (not UTF-8 JSON, or a broken form), or a malformed header.
+     */
+    400: ErrorBody;
+    /**
      * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
     401: ErrorBody;
@@ -3572,6 +3620,10 @@ export type UpdateUserData = {
 };
 
 export type UpdateUserErrors = {
+    /**
+     * The request body cannot be read (not UTF-8 JSON, or a broken form), or a malformed header.
+     */
+    400: ErrorBody;
     /**
      * Not logged in, or the session is invalid, expired, logged out or revoked (`WWW-Authenticate`).
      */
