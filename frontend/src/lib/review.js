@@ -95,19 +95,17 @@ export function parsePoints(value, max) {
 
 /** The dominant emotion of `{counts, total}`: {emotion, count, share} or null. */
 export function dominantOf(cell) {
-  const counts = cell?.counts || {}
-  const total = cell?.total || Object.values(counts).reduce((s, n) => s + n, 0)
-  const best = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]
-  return best && total ? { emotion: best[0], count: best[1], share: best[1] / total } : null
+  const best = Object.entries(cell.counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]
+  return best && cell.total ? { emotion: best[0], count: best[1], share: best[1] / cell.total } : null
 }
 
 /** `by_correctness` of one question and modality -> a sentence part per side, or null (not single choice). */
 export function correctnessSummary(split, modality) {
   if (!split) return null
   return ['correct', 'incorrect'].map((which) => {
-    const cell = split[which]?.[modality] || {}
+    const cell = split[which][modality]
     const label = which === 'correct' ? 'Right' : 'Wrong'
-    const students = cell.students ?? 0
+    const students = cell.students
     const top = dominantOf(cell)
     let text
     if (cell.suppressed) text = `${label} (${students} students): withheld, too few students`
