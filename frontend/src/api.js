@@ -81,12 +81,11 @@ const fieldSentence = (errors) =>
 
 /**
  * One readable sentence for an error body. Both servers answer `{detail: "<sentence>", errors: [{loc, msg,
- * type}]}`: field errors are said per field, anything else is `detail`. (Until the web server's 422 moves to
- * that shape it is `{detail: [{loc, msg, type}]}`, read the same way.)
+ * type}]}` (`ErrorBody`): a 422's field errors are said field by field, anything else is its `detail`; a body
+ * that is not JSON (a proxy's error page) gets a sentence for its status.
  */
 export function errorMessage(body, status) {
-  const errors = Array.isArray(body?.errors) && body.errors.length ? body.errors : Array.isArray(body?.detail) ? body.detail : []
-  if (errors.length) return fieldSentence(errors)
+  if (body?.errors?.length) return fieldSentence(body.errors)
   if (typeof body?.detail === 'string' && body.detail.trim()) return body.detail
   return STATUS_MESSAGES[status] || `Unexpected error (${status}).`
 }

@@ -151,8 +151,7 @@ describe('errorMessage', () => {
       { loc: ['body', 'questions', 0, 'max_points'], msg: 'Input should be less than or equal to 100', type: 'less_than_equal' },
     ]
     const sentence = 'Password must be at least 8 characters long. Full name is required. Max points (1) must be at most 100.'
-    expect(api.errorMessage({ detail: 'Some fields are not valid.', errors }, 422)).toBe(sentence)
-    expect(api.errorMessage({ detail: errors }, 422)).toBe(sentence) // the web server's 422 before the shared shape
+    expect(api.errorMessage({ detail: 'Please check these fields: ...', errors }, 422)).toBe(sentence)
   })
 })
 
