@@ -46,3 +46,11 @@ def content(media_types: list[str], description: str, binary: bool = True) -> di
     """A success response that is a file (CSV, zip, audio), not JSON."""
     schema = {"type": "string", "format": "binary"} if binary else {"type": "string"}
     return {"description": description, "content": {m: {"schema": schema} for m in media_types}}
+
+
+TOTAL_COUNT: Responses = {
+    200: {
+        "description": "One page; `X-Total-Count`: the number of rows over all pages.",
+        "headers": {"X-Total-Count": {"schema": {"type": "integer"}, "description": "rows over all pages"}},
+    }
+}

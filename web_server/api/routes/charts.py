@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
 from web_server.api.deps import CurrentUser, QueryId, SessionDep, SettingsDep, StaffUser
-from web_server.api.responses import content, errors
+from web_server.api.responses import TOTAL_COUNT, content, errors
 from web_server.core.config import Settings
 from web_server.models.attempt import Attempt
 from web_server.models.base import MAX_ID
@@ -77,7 +77,7 @@ def read_charts(
     return charts.attempt_charts(session, settings, attempt, reveal)  # type: ignore[return-value]
 
 
-@router.get("/charts", responses=errors(401, 422))
+@router.get("/charts", responses={**TOTAL_COUNT, **errors(401, 422)})
 def list_charts(
     user: CurrentUser,
     session: SessionDep,

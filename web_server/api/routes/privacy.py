@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from sqlmodel import SQLModel
 
 from web_server.api.deps import AdminUser, CurrentUser, QueryId, SessionDep, SettingsDep
-from web_server.api.responses import content, errors
+from web_server.api.responses import TOTAL_COUNT, content, errors
 from web_server.models.audit import AuditRead
 from web_server.models.test import EmotionMode
 from web_server.models.user import User
@@ -71,7 +71,7 @@ def export_me(user: CurrentUser, session: SessionDep, settings: SettingsDep) -> 
     return _zip_response(session, settings, user)
 
 
-@router.get("/users/me/audit", responses=errors(401, 422))
+@router.get("/users/me/audit", responses={**TOTAL_COUNT, **errors(401, 422)})
 def my_audit(
     user: CurrentUser,
     session: SessionDep,
@@ -98,7 +98,7 @@ def export_user(
     return _zip_response(session, settings, target)
 
 
-@router.get("/audit", responses=errors(401, 403, 422))
+@router.get("/audit", responses={**TOTAL_COUNT, **errors(401, 403, 422)})
 def list_audit(
     _: AdminUser,
     session: SessionDep,
