@@ -2384,7 +2384,7 @@ export type ListAuditResponses = {
     /**
      * Response List Audit Api V1 Audit Get
      *
-     * Successful Response
+     * One page; `X-Total-Count`: the number of rows over all pages.
      */
     200: Array<AuditRead>;
 };
@@ -2526,7 +2526,7 @@ export type ListChartsResponses = {
     /**
      * Response List Charts Api V1 Charts Get
      *
-     * Successful Response
+     * One page; `X-Total-Count`: the number of rows over all pages.
      */
     200: Array<ChartListItem>;
 };
@@ -3410,7 +3410,7 @@ export type MyAuditResponses = {
     /**
      * Response My Audit Api V1 Users Me Audit Get
      *
-     * Successful Response
+     * One page; `X-Total-Count`: the number of rows over all pages.
      */
     200: Array<AuditRead>;
 };
