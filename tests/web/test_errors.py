@@ -55,3 +55,14 @@ def test_a_bug_is_a_500_with_the_error_body_and_no_internals(app, people, monkey
         response = client.get(f"{API}/users", headers=people.admin)
     body = _error(response, 500)
     assert "went wrong on the server" in body.detail and "secret" not in response.text
+
+
+def test_a_page_offset_past_any_row_is_a_422_not_a_database_overflow(client, people):
+    """Found by the conformance test: an offset of 2**63 overflowed the database driver (500)."""
+    for path, who in (
+        ("users/me/audit", people.student),
+        ("audit", people.admin),
+        ("charts", people.teacher),
+    ):
+        response = client.get(f"{API}/{path}", headers=who, params={"offset": 2**63})
+        assert _error(response, 422).errors[0].loc == ["query", "offset"], path

@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 from web_server.api.deps import AdminUser, CurrentUser, QueryId, SessionDep, SettingsDep
 from web_server.api.responses import TOTAL_COUNT, content, errors
 from web_server.models.audit import AuditRead
+from web_server.models.base import MAX_ID
 from web_server.models.test import EmotionMode
 from web_server.models.user import User
 from web_server.services import audit, export, users
@@ -77,7 +78,7 @@ def my_audit(
     session: SessionDep,
     response: Response,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[AuditRead]:
     """Who viewed or exported your emotion data, newest first (`X-Total-Count`: all entries)."""
     response.headers["X-Total-Count"] = str(audit.count_entries(session, student_id=user.id))
@@ -106,7 +107,7 @@ def list_audit(
     student_id: QueryId = None,
     actor_id: QueryId = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[AuditRead]:
     """Admins: the audit log of views and exports of students' emotion data, newest first, filterable by
     student and by actor (`X-Total-Count`: entries over all pages)."""
