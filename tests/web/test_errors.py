@@ -44,6 +44,12 @@ def test_framework_and_middleware_errors_have_the_error_body(client, people):
         f"{API}/tests", headers={**people.teacher, "Content-Type": "application/json"}, content=b'{"\xff"'
     )
     assert "cannot be read" in _error(unreadable, 400).detail
+    not_json = client.post(
+        f"{API}/tests", headers={**people.teacher, "Content-Type": "application/json"}, content=b'{"title": '
+    )
+    body = _error(not_json, 422)
+    assert body.detail == "Please check these fields: the body is not valid JSON"
+    assert body.errors[0].type == "json_invalid"
 
 
 def test_a_bug_is_a_500_with_the_error_body_and_no_internals(app, people, monkeypatch):

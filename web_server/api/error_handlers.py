@@ -47,7 +47,10 @@ def _readable(msg: str) -> str:
 
 def validation_summary(errors: Sequence[FieldError]) -> str:
     """`Please check these fields: password: String should have at least 8 characters`."""
-    parts = [f"{_field(e.loc)}: {_readable(e.msg)}" for e in errors]
+    parts = [
+        "the body is not valid JSON" if e.type == "json_invalid" else f"{_field(e.loc)}: {_readable(e.msg)}"
+        for e in errors
+    ]
     return "Please check these fields: " + "; ".join(parts) if parts else "The request is not valid."
 
 
