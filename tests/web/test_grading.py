@@ -48,6 +48,11 @@ def test_the_recording_is_served_with_its_type_and_byte_ranges_to_its_student_an
     assert r.headers["content-range"] == f"bytes 4-9/{len(WEBM)}"
     r = client.get(url, headers={**people.teacher, "Range": "bytes=5-"})
     assert r.status_code == 206 and r.content == WEBM[5:]
+    past_the_end = client.get(url, headers={**people.teacher, "Range": f"bytes={len(WEBM) + 5}-"})
+    assert past_the_end.status_code == 416 and past_the_end.headers["content-range"] == f"bytes */{len(WEBM)}"
+    assert past_the_end.json()["errors"] == [] and "outside the recording" in past_the_end.json()["detail"]
+    malformed = client.get(url, headers={**people.teacher, "Range": "lines=1-2"})
+    assert malformed.status_code == 400 and "Range header is not valid" in malformed.json()["detail"]
 
     assert client.get(url, headers=people.student2).status_code == 404  # someone else's attempt
     assert client.get(url).status_code == 401
