@@ -45,8 +45,9 @@ _RESPONSES = {
             409: "The attempt has been submitted.",
             413: "The upload is too large.",
             415: "Not a supported picture or recording, or a bad Content-Type.",
-            429: "Frames faster than FRAME_MIN_INTERVAL_S, or the queue is full (Retry-After).",
-            503: "This server is busy, or the database cannot be reached: not stored (Retry-After).",
+            429: "Frames faster than FRAME_MIN_INTERVAL_S for this attempt: not stored (Retry-After).",
+            503: "A frame while the analysis queue is full or this server is busy, or the database cannot "
+            "be reached: not stored (Retry-After).",
         },
     ),
 }  # fmt: skip
