@@ -1,7 +1,7 @@
-"""The web server keeps its OpenAPI contract: schemathesis sends generated requests to every operation, as a
-student and as a teacher, and checks that no answer is a server error and that each one's status, content
-type and body are the ones the schema documents (`not_a_server_error`, `status_code_conformance`,
-`content_type_conformance`, `response_schema_conformance`).
+"""The web server keeps its OpenAPI contract: schemathesis sends generated requests to every operation, as
+a student, as a teacher and as an admin, and checks that no answer is a server error and that each one's
+status, content type and body are the ones the schema documents (`not_a_server_error`,
+`status_code_conformance`, `content_type_conformance`, `response_schema_conformance`).
 
 The app runs in-process (ASGI) on a real migrated database holding a class: tests of both kinds, submitted
 and open attempts with answers and emotion samples, so that generated ids reach real rows. Every request
@@ -211,3 +211,11 @@ def test_the_seeded_class_reads_keep_the_contract(web_app, seeded, template, rol
     if template.endswith("/charts") and not template.startswith("/api/v1/charts"):
         charts = response.json()
         assert charts["bar"]["face"] and charts["fused"] and charts["gaps"]["face"] and charts["questions"]
+
+
+@schema.parametrize()
+@HYPOTHESIS
+def test_as_an_admin(case, web_app: FastAPI, seeded: dict[str, int]) -> None:
+    """The admin's routes (accounts, CSV import, audit log, exports) past their 403s; deleting or demoting
+    themself is refused (409), so the admin's token stays good."""
+    case.call_and_validate(app=web_app, headers=bearer(web_app, seeded["admin"]), checks=CHECKS)
