@@ -1958,7 +1958,7 @@ export type PostAudioErrors = {
      */
     422: ErrorBody;
     /**
-     * Frames faster than FRAME_MIN_INTERVAL_S, or the queue is full (Retry-After).
+     * Frames faster than FRAME_MIN_INTERVAL_S for this attempt: not stored (Retry-After).
      */
     429: ErrorBody;
     /**
@@ -1966,7 +1966,7 @@ export type PostAudioErrors = {
      */
     500: ErrorBody;
     /**
-     * This server is busy, or the database cannot be reached: not stored (Retry-After).
+     * A frame while the analysis queue is full or this server is busy, or the database cannot be reached: not stored (Retry-After).
      */
     503: ErrorBody;
 };
@@ -2249,7 +2249,7 @@ export type PostFrameErrors = {
      */
     422: ErrorBody;
     /**
-     * Frames faster than FRAME_MIN_INTERVAL_S, or the queue is full (Retry-After).
+     * Frames faster than FRAME_MIN_INTERVAL_S for this attempt: not stored (Retry-After).
      */
     429: ErrorBody;
     /**
@@ -2257,7 +2257,7 @@ export type PostFrameErrors = {
      */
     500: ErrorBody;
     /**
-     * This server is busy, or the database cannot be reached: not stored (Retry-After).
+     * A frame while the analysis queue is full or this server is busy, or the database cannot be reached: not stored (Retry-After).
      */
     503: ErrorBody;
 };
