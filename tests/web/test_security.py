@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlmodel import select
 
+from ai_server.schemas import VoiceAnswer
 from tests.conftest import make_test_settings
 from tests.support.api import API, PASSWORD, create_test, login, oral_payload, single_choice_payload
 from tests.support.servers import free_port
@@ -362,15 +363,21 @@ def test_single_choice_answers_still_save(client, people):
 def test_an_analysed_recording_is_stored_owner_only_with_its_samples(
     client, app, people, settings, db_session
 ):
-    async def voice(*_args, **_kwargs):
+    async def voice(
+        *_args, **_kwargs
+    ) -> VoiceAnswer:  # what the AI client parses the AI server's answer into
         segment = {
             "start_s": 0.0,
             "end_s": 2.0,
             "emotion": "happy",
             "confidence": 0.9,
             "scores": {"happy": 0.9},
+            "uncertain": False,
+            "uncertain_reason": None,
         }
-        return {"segments": [segment]}
+        return VoiceAnswer(
+            model="ser-test", duration_s=2.0, segments=[segment], overall=segment, elapsed_ms=1.0
+        )
 
     app.state.ai_client.voice = voice
     attempt_id, question_id = _oral_attempt(client, people)
