@@ -38,9 +38,6 @@ def errors(*codes: int, descriptions: dict[int, str] | None = None) -> Responses
 COMMON = errors(500, 503)
 """Every API route: a bug, or the database cannot be reached."""
 
-AUTH = (401,)
-"""Routes behind a login."""
-
 
 def content(media_types: list[str], description: str, binary: bool = True) -> dict[str, Any]:
     """A success response that is a file (CSV, zip, audio), not JSON."""
