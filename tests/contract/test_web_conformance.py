@@ -219,3 +219,26 @@ def test_as_an_admin(case, web_app: FastAPI, seeded: dict[str, int]) -> None:
     """The admin's routes (accounts, CSV import, audit log, exports) past their 403s; deleting or demoting
     themself is refused (409), so the admin's token stays good."""
     case.call_and_validate(app=web_app, headers=bearer(web_app, seeded["admin"]), checks=CHECKS)
+
+
+def test_every_operation_documents_its_answers() -> None:
+    """Each success has a body schema (JSON, or the file's media type) unless it is a 204; each error status
+    has the one error body; nothing is left as FastAPI's default list-shaped 422."""
+    document = openapi_schema()
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            where = f"{method.upper()} {path}"
+            for status, answer in operation["responses"].items():
+                media = answer.get("content", {})
+                if status == "204":
+                    assert not media, where
+                elif status.startswith("2"):
+                    assert media and all(m.get("schema") for m in media.values()), (where, status)
+                else:
+                    assert set(media) == {"application/json"}, (where, status)
+                    assert media["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorBody"}
+            assert {"401", "422"} & set(operation["responses"]) or path in UNGUARDED, where
+
+
+UNGUARDED = {"/api/v1/health", "/api/v1/config"}  # no login, no parameters
