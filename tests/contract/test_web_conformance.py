@@ -198,7 +198,11 @@ SEEDED_READS = [  # (path, role, query): the seeded rows' real figures, which ge
 ]
 
 
-@pytest.mark.parametrize(("template", "role", "query"), SEEDED_READS)
+@pytest.mark.parametrize(
+    ("template", "role", "query"),
+    SEEDED_READS,
+    ids=[f"{r} {t} {q or ''}".strip() for t, r, q in SEEDED_READS],
+)
 def test_the_seeded_class_reads_keep_the_contract(web_app, seeded, template, role, query) -> None:
     """Charts with bars, gaps and a fused timeline, the class report (JSON and CSV), the grid and the
     overview of real rows are 200s with the documented body and content type."""
