@@ -15,7 +15,6 @@ when that UPDATE refuses the frame is the attempt read again, to say why.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from anyio import to_thread
 from sqlmodel import Session
@@ -33,7 +32,7 @@ from web_server.capture.health import AnalysisHealth
 from web_server.capture.store import Stored, Upload, store_kept, store_queued
 from web_server.core.config import Settings
 from web_server.models.emotion import Modality
-from web_server.models.user import Role, User
+from web_server.models.user import Role
 from web_server.services import capture_rules, modes
 from web_server.services.errors import ServiceUnavailable, TooManyRequests
 
@@ -110,25 +109,13 @@ def _refuse_frame(session: Session, settings: Settings, upload: Upload) -> None:
         session.rollback()  # the lock `open_attempt_for_capture` took
 
 
-async def capture(
-    session: Session,
-    settings: Settings,
-    health: AnalysisHealth,
-    user: User,
-    attempt_id: int,
-    question_id: int,
-    modality: str,
-    at: datetime,
-    data: bytes,
-    content_type: str,
-) -> Stored:
+async def capture(session: Session, settings: Settings, health: AnalysisHealth, upload: Upload) -> Stored:
     """Check and queue one frame (`at` = captured_at) or recording (`at` = started_at); wake the workers."""
-    upload = Upload(user, attempt_id, question_id, modality, at, data, content_type)
-    is_image = modality == Modality.face
+    is_image = upload.modality == Modality.face
     limit = settings.MAX_IMAGE_BYTES if is_image else settings.MAX_AUDIO_BYTES
-    check_size(data, limit, "image" if is_image else "recording")
-    check_content_type(content_type)
-    check_media_type(data, is_image)
+    check_size(upload.data, limit, "image" if is_image else "recording")
+    check_content_type(upload.content_type)
+    check_media_type(upload.data, is_image)
     stored = await to_thread.run_sync(accept, session, settings, health, upload)
     if stored.status == "pending":
         health.wake()

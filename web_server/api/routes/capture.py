@@ -10,6 +10,7 @@ from sqlmodel import Session, SQLModel
 from web_server.api.deps import CurrentUser, SessionDep, SettingsDep
 from web_server.api.responses import errors
 from web_server.capture import checks, metrics
+from web_server.capture.store import Upload
 from web_server.capture.upload import capture
 from web_server.models.base import MAX_ID
 from web_server.models.emotion import Modality, SampleRead
@@ -80,18 +81,8 @@ async def _capture(
         )
     state.uploads_in_flight = in_flight + 1
     try:
-        stored = await capture(
-            session,
-            settings,
-            state.analysis_health,
-            user,
-            attempt_id,
-            question_id,
-            modality,
-            at,
-            data,
-            upload.content_type or "",
-        )
+        media = Upload(user, attempt_id, question_id, modality, at, data, upload.content_type or "")
+        stored = await capture(session, settings, state.analysis_health, media)
     finally:
         state.uploads_in_flight -= 1
     metrics.UPLOADS.labels(modality=modality, status=stored.status).inc()
