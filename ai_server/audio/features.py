@@ -2,7 +2,7 @@
 
 A recording's trimmed speech is turned into one mel spectrogram (dB); windows are frame ranges of it
 (``WINDOW_S`` long, 50% overlap, the last one aligned to the end so the tail is covered). Each window becomes
-a fixed-size model input in one of three representations (the served SER 2.0.0 uses ``logmel``):
+a fixed-size model input in one of three representations (the served SER 2.x uses ``logmel``):
 
 - ``siaser``: the FASEL thesis's SIASER image: mel dB min-max scaled to 8-bit pixels, flipped so low
   frequencies are at the bottom, inverted (loud = dark), padded to the fixed width with white, 3 channels.

@@ -51,7 +51,7 @@ MEMBERS = {
     "v3b": Member(7, {"ravdess": 3, "crema-d": 2, "tess": 1}),  # another seed, more CREMA-D per epoch
 }
 EQ_DB = 6.0
-MODEL_VERSION = "2.0.0"
+MODEL_VERSION = "2.1.0"
 HELD_OUT = {
     "ravdess": {f"ravdess:{a}" for a in range(15, 19)},
     "crema-d": {f"crema-d:{a}" for a in range(1064, 1076)},
