@@ -21,6 +21,11 @@ machine's training lock, e.g.::
         --epochs 5 --max-minutes 40 --include-holdout
     .venv/bin/python -m ai_server.training.train_fer ensemble fer cnn24 res32raf --tta flip --weights 1 1 2 \
         --version 1.3.0
+    # served 1.4.0: cnn24 of 1.2.0 fine-tuned the same way, replacing cnn24 in the ensemble
+    flock /tmp/fasel-train.lock .venv/bin/python -m ai_server.training.train_fer member --name cnn24raf \
+        --epochs 5 --max-minutes 60 --include-holdout
+    .venv/bin/python -m ai_server.training.train_fer ensemble fer cnn24raf res32raf --tta flip \
+        --weights 1 1 2 --version 1.4.0
 
 Members (``member --name``):
 - ``cnn`` / ``cnn24``: a compact VGG-style CNN (width 16 / 24) trained from scratch on equalised faces;
