@@ -49,6 +49,7 @@ class Member:
 MEMBERS = {
     "v3": Member(20261202, {"ravdess": 3, "crema-d": 1, "tess": 1}),
     "v3b": Member(7, {"ravdess": 3, "crema-d": 2, "tess": 1}),  # another seed, more CREMA-D per epoch
+    "v3c": Member(11, {"ravdess": 4, "crema-d": 1, "tess": 1}),  # another seed, more RAVDESS per epoch
 }
 EQ_DB = 6.0
 MODEL_VERSION = "2.1.0"
