@@ -4,8 +4,9 @@ Steps (one training at a time on the machine: run under the training lock, in th
 
     T="flock /tmp/fasel-train.lock nohup .venv/bin/python -u -m ai_server.training.train_ser"
     $T select v3 > /tmp/ser-v3.log 2>&1 &    # train member v3, scoring held-out speakers every epoch
-    $T select v3b > /tmp/ser-v3b.log 2>&1 &  # the second member (another seed, more CREMA-D)
-    .venv/bin/python -m ai_server.training.train_ser export v3 v3b  # mean of best epochs -> models/ser.keras
+    $T select v3b > /tmp/ser-v3b.log 2>&1 &  # more members: other seeds and data mixes (MEMBERS)
+    $T select v3c > /tmp/ser-v3c.log 2>&1 &
+    .venv/bin/python -m ai_server.training.train_ser export v3 v3b v3c  # mean of best epochs -> ser.keras
 
 Held out for selection, whole speakers of every corpus (``HELD_OUT``): RAVDESS actors 15-18 (two male, two
 female), CREMA-D actors 1064-1075 and TESS's older speaker OAF. Every other clip trains. A held-out clip is
