@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import {
-  barChartData,
   bucketFooter,
   questionMarkers,
   timelineChartData,
@@ -73,22 +72,13 @@ describe('normaliseCharts', () => {
 
 describe('chart data', () => {
   const c = normaliseCharts(RESPONSE)
-  it('builds stacked bars per emotion plus a confidence line', () => {
-    const d = barChartData(c.face.bar, 'face')
-    expect(d.labels).toEqual(['0:00', '0:10'])
-    const happy = d.datasets.find((s) => s.label === 'happy')
-    expect(happy.data).toEqual([100, 50])
-    const line = d.datasets.find((s) => s.type === 'line')
-    expect(line.data).toEqual([80, 50])
-    expect(d.datasets.map((s) => s.label)).not.toContain('angry') // absent emotions are left out
-  })
   it('builds a pie of the occurring emotions in label order', () => {
-    const d = pieChartData(c.face.pie, 'face')
+    const d = pieChartData(c.face.pie)
     expect(d.labels).toEqual(['happy', 'sad'])
     expect(d.datasets[0].data).toEqual([80, 20])
   })
   it('builds per-question bars', () => {
-    const d = perQuestionChartData(c.face.perQuestion, 'face')
+    const d = perQuestionChartData(c.face.perQuestion)
     expect(d.labels).toEqual(['Q1', 'Q2'])
     expect(d.datasets.find((s) => s.label === 'sad').data).toEqual([0, 50])
   })

@@ -2,10 +2,6 @@
  * Map the charts API (`GET /attempts/{id}/charts`) and the class report (`GET /tests/{id}/report`) to
  * Chart.js data. The shapes are the web server's (`web_server/services/charts.py`, types in src/client/).
  */
-export const FACE_LABELS = ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise']
-export const VOICE_LABELS = ['angry', 'calm', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise']
-export const MODALITIES = ['face', 'voice', 'fused']
-
 export const EMOTION_COLORS = {
   angry: '#e53935',
   calm: '#26a69a',
@@ -34,30 +30,28 @@ const byTime = (a, b) => a.time - b.time
 
 /** `bar[modality]` of GET /attempts/{id}/charts: `[{start_s, end_s, counts, total, mean_confidence}]`. */
 export function normaliseBar(buckets) {
-  return (buckets || [])
-    .map((b) => ({
-      time: b.start_s,
-      end: b.end_s,
-      distribution: toShares(b.counts),
-      confidence: num(b.mean_confidence),
-      count: b.total,
-      sources: null,
-    }))
-    .filter((b) => Object.keys(b.distribution).length)
-    .sort(byTime)
+  return timeline(buckets, (b) => ({
+    distribution: toShares(b.counts),
+    confidence: num(b.mean_confidence),
+    count: b.total,
+    sources: null,
+  }))
 }
 
 /** `fused` of the charts: `[{start_s, end_s, emotion, confidence, scores, sources}]` (scores sum to 1). */
 export function normaliseFused(windows) {
-  return (windows || [])
-    .map((w) => ({
-      time: w.start_s,
-      end: w.end_s,
-      distribution: toShares(w.scores),
-      confidence: num(w.confidence),
-      count: null,
-      sources: w.sources,
-    }))
+  return timeline(windows, (w) => ({
+    distribution: toShares(w.scores),
+    confidence: num(w.confidence),
+    count: null,
+    sources: w.sources,
+  }))
+}
+
+/** Time-ordered `{time, end, distribution, confidence, count, sources}` of the items with any emotion. */
+function timeline(items, fields) {
+  return (items || [])
+    .map((it) => ({ time: it.start_s, end: it.end_s, ...fields(it) }))
     .filter((b) => Object.keys(b.distribution).length)
     .sort(byTime)
 }
@@ -118,7 +112,7 @@ export function timelineChartData(bar, gaps, modality) {
   for (const b of buckets) b.n = b.analysed + b.uncertain + b.nobody
   const share = (b, part) => (b.n ? Math.round((part / b.n) * 1000) / 10 : modality === 'fused' ? Math.round(part * 1000) / 10 : 0)
   const all = Object.assign({}, ...buckets.map((b) => b.distribution))
-  const labels = labelsFor(modality === 'fused' ? 'voice' : modality, all).filter((l) => buckets.some((b) => b.distribution[l] > 0))
+  const labels = labelsFor(all).filter((l) => buckets.some((b) => b.distribution[l] > 0))
   const datasets = labels.map((emotion) => ({
     type: 'bar',
     label: emotion,
@@ -191,10 +185,10 @@ function pieFromBar(bar) {
   return toShares(totals)
 }
 
-export function labelsFor(modality, shares = {}) {
-  const base = modality === 'face' ? FACE_LABELS : VOICE_LABELS
-  const extra = Object.keys(shares).filter((k) => !base.includes(k))
-  return [...base, ...extra]
+/** The keys of `shares` in a fixed order: emotions as the models list them (EMOTION_COLORS), then others. */
+export function labelsFor(shares = {}) {
+  const order = Object.keys(EMOTION_COLORS)
+  return [...order.filter((k) => k in shares), ...Object.keys(shares).filter((k) => !order.includes(k))]
 }
 
 /** Seconds since the attempt started -> "m:ss"; ISO times -> local clock time. */
@@ -208,40 +202,9 @@ export const timeLabel = (t) => {
   return d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' })
 }
 
-/** Stacked bars (share of each emotion per time bucket, %) plus a confidence line on its own axis. */
-export function barChartData(bar, modality) {
-  const all = Object.assign({}, ...bar.map((b) => b.distribution))
-  const labels = labelsFor(modality, all).filter((l) => bar.some((b) => b.distribution[l] > 0))
-  const datasets = labels.map((emotion) => ({
-    type: 'bar',
-    label: emotion,
-    data: bar.map((b) => Math.round((b.distribution[emotion] || 0) * 1000) / 10),
-    backgroundColor: EMOTION_COLORS[emotion] || '#9e9e9e',
-    stack: 'emotions',
-    yAxisID: 'y',
-    order: 2,
-    maxBarThickness: 72,
-  }))
-  if (bar.some((b) => b.confidence !== null)) {
-    datasets.push({
-      type: 'line',
-      label: 'confidence',
-      data: bar.map((b) => (b.confidence === null ? null : Math.round(b.confidence * 1000) / 10)),
-      borderColor: '#263238',
-      backgroundColor: '#263238',
-      pointRadius: 3,
-      borderWidth: 2,
-      tension: 0.2,
-      yAxisID: 'y1',
-      order: 1,
-    })
-  }
-  return { labels: bar.map((b) => timeLabel(b.time)), datasets }
-}
-
 /** Pie of each emotion's share (only emotions that occur). */
-export function pieChartData(shares, modality) {
-  const labels = labelsFor(modality, shares).filter((l) => shares[l] > 0)
+export function pieChartData(shares) {
+  const labels = labelsFor(shares).filter((l) => shares[l] > 0)
   return {
     labels,
     datasets: [
@@ -255,9 +218,9 @@ export function pieChartData(shares, modality) {
 }
 
 /** Horizontal stacked bars: one bar per question, segments = emotion shares (%). */
-export function perQuestionChartData(perQuestion, modality, questionLabel = (q, i) => `Q${i + 1}`) {
+export function perQuestionChartData(perQuestion, questionLabel = (q, i) => `Q${i + 1}`) {
   const all = Object.assign({}, ...perQuestion.map((q) => q.distribution))
-  const labels = labelsFor(modality, all).filter((l) => perQuestion.some((q) => q.distribution[l] > 0))
+  const labels = labelsFor(all).filter((l) => perQuestion.some((q) => q.distribution[l] > 0))
   return {
     labels: perQuestion.map((q, i) => questionLabel(q, i)),
     datasets: labels.map((emotion) => ({
