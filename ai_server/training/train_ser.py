@@ -3,18 +3,26 @@
 Steps (one training at a time on the machine: run under the training lock, in the background)::
 
     T="flock /tmp/fasel-train.lock nohup .venv/bin/python -u -m ai_server.training.train_ser"
-    $T select v3 > /tmp/ser-v3.log 2>&1 &    # train member v3, scoring held-out speakers every epoch
-    $T select v3b > /tmp/ser-v3b.log 2>&1 &  # more members: other seeds and data mixes (MEMBERS)
-    $T select v3c > /tmp/ser-v3c.log 2>&1 &
+    $T train v3 > /tmp/ser-v3.log 2>&1 &    # train member v3, scoring held-out speakers every epoch
+    $T train v3b > /tmp/ser-v3b.log 2>&1 &  # more members: other seeds and data mixes (MEMBERS)
+    $T train v3c > /tmp/ser-v3c.log 2>&1 &
     .venv/bin/python -m ai_server.training.train_ser export v3 v3b v3c  # mean of best epochs -> ser.keras
+    # then each member fine-tuned with half the held-out speakers (measured on the other half), and with all
+    # of them (served as 2.2.0):
+    $T finetune v3 v3b v3c --add half > /tmp/ser-ft-half.log 2>&1 &
+    $T finetune v3 v3b v3c --add all > /tmp/ser-ft-all.log 2>&1 &
+    .venv/bin/python -m ai_server.training.train_ser export v3 v3b v3c --all-speakers
 
 Held out for selection, whole speakers of every corpus (``HELD_OUT``): RAVDESS actors 15-18 (two male, two
 female), CREMA-D actors 1064-1075 and TESS's older speaker OAF. Every other clip trains. A held-out clip is
 scored like the service scores a recording (``speech_windows`` of the served decode, window probabilities
 aggregated into ``overall``); on CREMA-D and TESS, which have no ``calm``, ``calm`` counts as ``neutral``.
 The epoch kept is the one with the best mean of the RAVDESS and CREMA-D held-out accuracies (TESS is too
-clean and too small to select on). Training resumes from ``RUNS_ROOT/<member>`` after an interruption
-(``keras.callbacks.BackupAndRestore``); every figure is printed per epoch and kept in the history JSON.
+clean and too small to select on). The served members then hear the held-out speakers too: ``finetune``
+continues each selected member for a few epochs at a low learning rate with them added (``--add all``); the
+same with half of them (``--add half``) measures on the other half what that changes and fits the served
+temperature. Training resumes after an interruption (``keras.callbacks.BackupAndRestore``); every figure is
+printed per epoch and kept in the history JSON.
 """
 
 import argparse
@@ -53,13 +61,22 @@ MEMBERS = {
     "v3c": Member(11, {"ravdess": 4, "crema-d": 1, "tess": 1}),  # another seed, more RAVDESS per epoch
 }
 EQ_DB = 6.0
-MODEL_VERSION = "2.1.0"
+MODEL_VERSION = "2.2.0"
 HELD_OUT = {
     "ravdess": {f"ravdess:{a}" for a in range(15, 19)},
     "crema-d": {f"crema-d:{a}" for a in range(1064, 1076)},
     "tess": {"tess:OAF"},
 }
 SELECT_ON = ("ravdess", "crema-d")
+PEAK_LR = 2e-3
+# Fine-tuning adds held-out speakers back: "half" of them, to measure what that does on the other half, or
+# "all" of them for the served model.
+ADDED = {
+    "half": {"ravdess:15", "ravdess:16", *(f"crema-d:{a}" for a in range(1064, 1070))},
+    "all": set().union(*HELD_OUT.values()),
+}
+FINETUNE_EPOCHS = 5
+FINETUNE_LR = 3e-4
 CALM, NEUTRAL = LABELS.index("calm"), LABELS.index("neutral")
 
 
@@ -218,58 +235,99 @@ def selection_score(scores: dict[str, float]) -> float:
     return float(np.mean([scores[c] for c in SELECT_ON]))
 
 
-def run_select(name: str, epochs: int) -> None:
-    """Train member `name`, scoring the held-out speakers each epoch; the best epoch is kept."""
+def make_callbacks(runs: Path, held: HeldOut | None, keep_best: bool) -> list:
+    """Resume after an interruption, log each epoch (and the held-out scores, if any) to ``history.json``,
+    and keep the model to export: the best epoch by held-out ``select`` (``best.keras``) or the last one
+    (``final.keras``)."""
     keras = _keras()
-    member, runs = MEMBERS[name], RUNS_ROOT / name
-    keras.utils.set_random_seed(member.seed)
-    clips = load_ser_corpora()
-    train = [c for c in clips if not is_held_out(c)]
-    held = HeldOut([c for c in clips if is_held_out(c)])
-    print(f"{len(train)} training clips, {len(held.clips)} held-out clips ({len(held.inputs)} windows)")
-    runs.mkdir(parents=True, exist_ok=True)
     history_path = runs / "history.json"
     history = json.loads(history_path.read_text()) if history_path.exists() else []
+
+    class Log(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t0 = time.time()
+
+        def on_epoch_end(self, epoch, logs=None):
+            entry = {"epoch": epoch + 1, "train_accuracy": round(float(logs["accuracy"]), 4)}
+            if held is not None:
+                scores = corpus_scores(held.clips, held.y, np.argmax(held.overall(self.model), axis=1))
+                logs["select"] = selection_score(scores)
+                entry |= {"held_out": scores, "select": round(logs["select"], 4)}
+            entry["seconds"] = round(time.time() - self.t0, 1)
+            history[:] = [h for h in history if h["epoch"] <= epoch] + [entry]
+            history_path.write_text(json.dumps(history, indent=1))
+            print(json.dumps(entry), flush=True)
+
+    if keep_best:
+        keep = keras.callbacks.ModelCheckpoint(
+            runs / "best.keras",
+            monitor="select",
+            mode="max",
+            save_best_only=True,
+            initial_value_threshold=max((h["select"] for h in history), default=None),
+        )
+    else:
+        keep = keras.callbacks.ModelCheckpoint(runs / "final.keras")
+    return [keras.callbacks.BackupAndRestore(str(runs / "backup"), delete_checkpoint=False), Log(), keep]
+
+
+def fit(model, member: Member, train: list[Clip], held: HeldOut | None, runs: Path, epochs: int, lr: float):
+    """Train ``model`` on ``train`` (warm-up to ``lr``, then cosine decay). Trained from scratch, the best
+    epoch on ``held`` is kept; fine-tuned (a lower ``lr``), the last one, ``held`` only reported."""
+    keras = _keras()
+    runs.mkdir(parents=True, exist_ok=True)
     data = make_dataset(train, member)
     steps = epochs * len(data)
-    model = build_ser_model()
     model.compile(
         optimizer=keras.optimizers.AdamW(
             keras.optimizers.schedules.CosineDecay(
-                0.0, steps - steps // 20, warmup_target=2e-3, warmup_steps=steps // 20
+                0.0, steps - steps // 20, warmup_target=lr, warmup_steps=steps // 20
             ),
             weight_decay=1e-3,
         ),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
         weighted_metrics=["accuracy"],
     )
+    print(f"{len(train)} training clips" + ("" if held is None else f", {len(held.clips)} held-out clips"))
+    model.fit(data, epochs=epochs, verbose=2, callbacks=make_callbacks(runs, held, keep_best=lr == PEAK_LR))
 
-    class Score(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.t0 = time.time()
 
-        def on_epoch_end(self, epoch, logs=None):
-            pred = np.argmax(held.overall(self.model), axis=1)
-            scores = corpus_scores(held.clips, held.y, pred)
-            best = max((h["select"] for h in history), default=-1.0)
-            entry = {
-                "epoch": epoch + 1,
-                "train_accuracy": round(float(logs["accuracy"]), 4),
-                "held_out": scores,
-                "select": round(selection_score(scores), 4),
-                "seconds": round(time.time() - self.t0, 1),
-            }
-            history.append(entry)
-            history_path.write_text(json.dumps(history, indent=1))
-            if entry["select"] > best:
-                self.model.save(runs / "best.keras")
-            print(json.dumps(entry), flush=True)
+def run_train(name: str, epochs: int) -> None:
+    """Train member ``name`` from scratch on every speaker but the held-out ones, scoring those each epoch."""
+    keras = _keras()
+    member = MEMBERS[name]
+    keras.utils.set_random_seed(member.seed)
+    clips = load_ser_corpora()
+    held = HeldOut([c for c in clips if is_held_out(c)])
+    fit(
+        build_ser_model(),
+        member,
+        [c for c in clips if not is_held_out(c)],
+        held,
+        RUNS_ROOT / name,
+        epochs,
+        PEAK_LR,
+    )
 
-    model.fit(
-        data,
-        epochs=epochs,
-        verbose=2,
-        callbacks=[keras.callbacks.BackupAndRestore(str(runs / "backup")), Score()],
+
+def run_finetune(name: str, epochs: int, add: str) -> None:
+    """Continue member ``name`` from its best epoch with the held-out speakers ``ADDED[add]`` among its
+    training clips, at a low learning rate, keeping the last epoch; the speakers still held out are scored."""
+    keras = _keras()
+    member = MEMBERS[name]
+    keras.utils.set_random_seed(member.seed)
+    clips = load_ser_corpora()
+    train = [c for c in clips if not is_held_out(c) or c.speaker in ADDED[add]]
+    rest = [c for c in clips if is_held_out(c) and c.speaker not in ADDED[add]]
+    model = keras.models.load_model(RUNS_ROOT / name / "best.keras", compile=False)
+    fit(
+        model,
+        member,
+        train,
+        HeldOut(rest) if rest else None,
+        RUNS_ROOT / f"{name}-{add}",
+        epochs,
+        FINETUNE_LR,
     )
 
 
@@ -305,32 +363,73 @@ def held_out_report(held: HeldOut, pred: np.ndarray) -> dict:
     return report
 
 
-def run_export(names: list[str]) -> None:
-    """The members' best epochs, averaged, become ``models/ser.keras``, calibrated on held-out speakers."""
+def added_speakers_check(names: list[str], held: HeldOut, before: np.ndarray) -> dict:
+    """What fine-tuning with more speakers does, measured: the members fine-tuned with half of the held-out
+    speakers (``ADDED["half"]``) against the selection models (``before``: their ``overall`` on ``held``), on
+    the held-out speakers neither heard; the calibration the served model gets is fitted there too."""
+    keras = _keras()
+    half = {n: keras.models.load_model(RUNS_ROOT / f"{n}-half" / "final.keras", compile=False) for n in names}
+    after = held.overall(build_ensemble(half))
+    rest = np.asarray([c.speaker not in ADDED["half"] for c in held.clips])
+    clips, y = [c for c, r in zip(held.clips, rest, strict=True) if r], held.y[rest]
+    real = np.asarray([c.corpus in SELECT_ON for c in clips])
+    return {
+        "added": sorted(ADDED["half"]),
+        "scored_on": sorted({c.speaker for c in clips}),
+        "before": corpus_scores(clips, y, before[rest].argmax(axis=1)),
+        "after": corpus_scores(clips, y, after[rest].argmax(axis=1)),
+        "calibration": calibration_report(
+            after[rest][real],
+            y[real],
+            "the RAVDESS and CREMA-D speakers of scored_on, by the members fine-tuned with the added half",
+        ),
+    }
+
+
+def run_export(names: list[str], all_speakers: bool) -> None:
+    """The members' best epochs, averaged, scored and calibrated on the held-out speakers, become
+    ``models/ser.keras``. With ``all_speakers`` the members fine-tuned with every speaker are served instead:
+    the held-out figures stay those of the selection models, and the calibration and what adding speakers
+    does are measured by the members fine-tuned with half of them (``added_speakers_check``)."""
     keras = _keras()
     clips = load_ser_corpora()
     held = HeldOut([c for c in clips if is_held_out(c)])
-    models, members = {}, {}
+    selected, served, members = {}, {}, {}
     for name in names:
-        history = json.loads((RUNS_ROOT / name / "history.json").read_text())
-        models[name] = keras.models.load_model(RUNS_ROOT / name / "best.keras", compile=False)
-        member = MEMBERS[name]
+        member, history = MEMBERS[name], json.loads((RUNS_ROOT / name / "history.json").read_text())
+        selected[name] = keras.models.load_model(RUNS_ROOT / name / "best.keras", compile=False)
         members[name] = {
             "seed": member.seed,
             "windows_per_clip": member.windows_per_clip,
             "epochs": len(history),
             "selected_epoch": max(history, key=lambda h: h["select"])["epoch"],
-            "held_out": corpus_scores(held.clips, held.y, held.overall(models[name]).argmax(axis=1)),
+            "held_out": corpus_scores(held.clips, held.y, held.overall(selected[name]).argmax(axis=1)),
             "history": history,
         }
-    model = build_ensemble(models)
-    probs = held.overall(model)
-    real = np.asarray([c.corpus in SELECT_ON for c in held.clips])  # TESS is too clean to calibrate on
-    calibration = calibration_report(
-        probs[real], held.y[real], "the held-out RAVDESS and CREMA-D clips above (overall probabilities)"
-    )
+        if all_speakers:
+            run = RUNS_ROOT / f"{name}-all"
+            served[name] = keras.models.load_model(run / "final.keras", compile=False)
+            members[name]["finetune_history"] = json.loads((run / "history.json").read_text())
+    probs = held.overall(build_ensemble(selected))
     per_corpus = held_out_report(held, probs.argmax(axis=1))
-    model.save(MODELS_DIR / "ser.keras")
+    if all_speakers:
+        check = added_speakers_check(names, held, probs)
+        calibration = check.pop("calibration")
+    else:
+        real = np.asarray([c.corpus in SELECT_ON for c in held.clips])  # TESS is too clean to calibrate on
+        calibration = calibration_report(
+            probs[real], held.y[real], "the held-out RAVDESS and CREMA-D clips above (overall probabilities)"
+        )
+    build_ensemble(served or selected).save(MODELS_DIR / "ser.keras")
+    protocol = (
+        "held-out speakers (RAVDESS 15-18, CREMA-D 1064-1075, TESS OAF), clip-level overall as served; "
+        "val_accuracy is the mean of the RAVDESS (8 classes) and CREMA-D (6 classes, calm = neutral) figures"
+    )
+    if all_speakers:
+        protocol += (
+            " of the selection models, trained without those speakers; the served members are those models "
+            f"fine-tuned {FINETUNE_EPOCHS} epochs (learning rate up to {FINETUNE_LR}) with every speaker"
+        )
     meta = {
         "name": "ser",
         "version": MODEL_VERSION,
@@ -341,15 +440,13 @@ def run_export(names: list[str]) -> None:
         "temperature": calibration["temperature"],
         "uncertain_below": calibration["uncertain_below"],
         "val_accuracy": round(selection_score({c: per_corpus[c]["accuracy"] for c in CORPORA}), 4),
-        "val_protocol": (
-            "held-out speakers (RAVDESS 15-18, CREMA-D 1064-1075, TESS OAF), clip-level overall as served; "
-            "val_accuracy is the mean of the RAVDESS (8 classes) and CREMA-D (6 classes, calm = neutral) "
-            "figures"
-        ),
+        "val_protocol": protocol,
         "training_data": (
-            "RAVDESS speech actors 1-14, CREMA-D actors 1001-1063, TESS YAF (16 kHz; augmented: speed, "
-            "noise, reverberation, Opus 6-16 kbit/s, EQ, SpecAugment)"
-        ),
+            "RAVDESS speech actors 1-18, CREMA-D actors 1001-1075, TESS YAF and OAF"
+            if all_speakers
+            else "RAVDESS speech actors 1-14, CREMA-D actors 1001-1063, TESS YAF"
+        )
+        + " (16 kHz; augmented: speed, noise, reverberation, Opus 6-16 kbit/s, EQ, SpecAugment)",
         "ensemble": f"mean of {len(names)} networks' window probabilities ({', '.join(names)})",
         "licence": (
             "CC BY-NC-SA 4.0 (RAVDESS) and CC BY-NC-ND 4.0 (TESS): non-commercial use only; CREMA-D is ODbL"
@@ -359,14 +456,17 @@ def run_export(names: list[str]) -> None:
     (MODELS_DIR / "ser.json").write_text(json.dumps(meta, indent=2) + "\n")
     metrics = {
         "task": "8-class speech emotion (calm = neutral on corpora without calm)",
-        "protocol": meta["val_protocol"],
+        "protocol": protocol,
         "held_out": per_corpus,
         "calibration": calibration,
+        **({"added_speakers_check": check} if all_speakers else {}),
         "members": members,
     }
     (MODELS_DIR / "ser_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     summary = {k: v for k, v in metrics.items() if k != "members"}
-    summary["members"] = {n: {k: v for k, v in m.items() if k != "history"} for n, m in members.items()}
+    summary["members"] = {
+        n: {k: v for k, v in m.items() if k not in ("history", "finetune_history")} for n, m in members.items()
+    }
     print(json.dumps(summary, indent=1))
 
 
@@ -374,14 +474,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("step", choices=["select", "export"])
-    parser.add_argument("members", nargs="+", choices=sorted(MEMBERS), help="select: one; export: all served")
-    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("step", choices=["train", "finetune", "export"])
+    parser.add_argument("members", nargs="+", choices=sorted(MEMBERS), help="train: one; export: all served")
+    parser.add_argument("--epochs", type=int, help=f"train: {EPOCHS}; finetune: {FINETUNE_EPOCHS}")
+    parser.add_argument(
+        "--add", choices=sorted(ADDED), default="all", help="finetune: which held-out speakers"
+    )
+    parser.add_argument(
+        "--all-speakers", action="store_true", help="export: the members fine-tuned with every speaker"
+    )
     args = parser.parse_args()
-    if args.step == "select":
-        run_select(args.members[0], args.epochs)
+    if args.step == "train":
+        run_train(args.members[0], args.epochs or EPOCHS)
+    elif args.step == "finetune":
+        for name in args.members:
+            run_finetune(name, args.epochs or FINETUNE_EPOCHS, args.add)
     else:
-        run_export(args.members)
+        run_export(args.members, args.all_speakers)
 
 
 if __name__ == "__main__":
