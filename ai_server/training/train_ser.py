@@ -465,7 +465,8 @@ def run_export(names: list[str], all_speakers: bool) -> None:
     (MODELS_DIR / "ser_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     summary = {k: v for k, v in metrics.items() if k != "members"}
     summary["members"] = {
-        n: {k: v for k, v in m.items() if k not in ("history", "finetune_history")} for n, m in members.items()
+        n: {k: v for k, v in m.items() if k not in ("history", "finetune_history")}
+        for n, m in members.items()
     }
     print(json.dumps(summary, indent=1))
 
