@@ -1,9 +1,10 @@
-"""The served SER model over HTTP on speakers it never heard, from every training corpus, as browsers send
-them.
+"""The served SER model over HTTP on real clips of every training corpus, as browsers send them.
 
-Held-out speakers (see ``train_ser.HELD_OUT``): RAVDESS actors 15-18, CREMA-D actors 1064-1075, TESS OAF.
-Each clip is decoded and re-encoded to WebM/Opus (48 kHz stereo, as MediaRecorder produces). The accuracy
-floors sit well under the measured held-out figures (docs/models.md) and far above chance (1/8, 1/6, 1/7).
+The clips are those of the speakers held out for selection (``train_ser.HELD_OUT``: RAVDESS actors 15-18,
+CREMA-D actors 1064-1075, TESS OAF); the served members were fine-tuned with them at the end, so this checks
+the served path, and the speaker-independent figures are the selection models' (docs/models.md). Each clip
+is decoded and re-encoded to WebM/Opus (48 kHz stereo, as MediaRecorder produces). The accuracy floors sit
+well under those figures and far above chance (1/8, 1/6, 1/7).
 """
 
 from __future__ import annotations
