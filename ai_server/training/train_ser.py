@@ -272,8 +272,8 @@ def make_callbacks(runs: Path, held: HeldOut | None, keep_best: bool) -> list:
 
 
 def fit(model, member: Member, train: list[Clip], held: HeldOut | None, runs: Path, epochs: int, lr: float):
-    """Train ``model`` on ``train`` (warm-up to ``lr``, then cosine decay). Trained from scratch, the best
-    epoch on ``held`` is kept; fine-tuned (a lower ``lr``), the last one, ``held`` only reported."""
+    """Train ``model`` on ``train`` (warm-up to ``lr``, then cosine decay), keeping the best epoch on ``held``
+    when training from scratch (``PEAK_LR``), the last one when fine-tuning (``held`` only reported)."""
     keras = _keras()
     runs.mkdir(parents=True, exist_ok=True)
     data = make_dataset(train, member)
@@ -299,15 +299,8 @@ def run_train(name: str, epochs: int) -> None:
     keras.utils.set_random_seed(member.seed)
     clips = load_ser_corpora()
     held = HeldOut([c for c in clips if is_held_out(c)])
-    fit(
-        build_ser_model(),
-        member,
-        [c for c in clips if not is_held_out(c)],
-        held,
-        RUNS_ROOT / name,
-        epochs,
-        PEAK_LR,
-    )
+    train = [c for c in clips if not is_held_out(c)]
+    fit(build_ser_model(), member, train, held, RUNS_ROOT / name, epochs, PEAK_LR)
 
 
 def run_finetune(name: str, epochs: int, add: str) -> None:
@@ -320,15 +313,8 @@ def run_finetune(name: str, epochs: int, add: str) -> None:
     train = [c for c in clips if not is_held_out(c) or c.speaker in ADDED[add]]
     rest = [c for c in clips if is_held_out(c) and c.speaker not in ADDED[add]]
     model = keras.models.load_model(RUNS_ROOT / name / "best.keras", compile=False)
-    fit(
-        model,
-        member,
-        train,
-        HeldOut(rest) if rest else None,
-        RUNS_ROOT / f"{name}-{add}",
-        epochs,
-        FINETUNE_LR,
-    )
+    held = HeldOut(rest) if rest else None
+    fit(model, member, train, held, RUNS_ROOT / f"{name}-{add}", epochs, FINETUNE_LR)
 
 
 def confusion(y_true: np.ndarray, y_pred: np.ndarray) -> list[list[int]]:
