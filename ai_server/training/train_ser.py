@@ -272,8 +272,8 @@ def make_callbacks(runs: Path, held: HeldOut | None, keep_best: bool) -> list:
 
 
 def fit(model, member: Member, train: list[Clip], held: HeldOut | None, runs: Path, epochs: int, lr: float):
-    """Train ``model`` on ``train`` (warm-up to ``lr``, then cosine decay), keeping the best epoch on ``held``
-    when training from scratch (``PEAK_LR``), the last one when fine-tuning (``held`` only reported)."""
+    """Train ``model`` on ``train`` (warm-up to ``lr``, then cosine decay). Trained from scratch
+    (``PEAK_LR``), the best epoch on ``held`` is kept; fine-tuned, the last one (``held`` only reported)."""
     keras = _keras()
     runs.mkdir(parents=True, exist_ok=True)
     data = make_dataset(train, member)
@@ -303,18 +303,19 @@ def run_train(name: str, epochs: int) -> None:
     fit(build_ser_model(), member, train, held, RUNS_ROOT / name, epochs, PEAK_LR)
 
 
-def run_finetune(name: str, epochs: int, add: str) -> None:
-    """Continue member ``name`` from its best epoch with the held-out speakers ``ADDED[add]`` among its
-    training clips, at a low learning rate, keeping the last epoch; the speakers still held out are scored."""
+def run_finetune(names: list[str], epochs: int, add: str) -> None:
+    """Continue each member from its best epoch with the held-out speakers ``ADDED[add]`` among its training
+    clips, at a low learning rate, keeping the last epoch; the speakers still held out are scored."""
     keras = _keras()
-    member = MEMBERS[name]
-    keras.utils.set_random_seed(member.seed)
     clips = load_ser_corpora()
     train = [c for c in clips if not is_held_out(c) or c.speaker in ADDED[add]]
     rest = [c for c in clips if is_held_out(c) and c.speaker not in ADDED[add]]
-    model = keras.models.load_model(RUNS_ROOT / name / "best.keras", compile=False)
     held = HeldOut(rest) if rest else None
-    fit(model, member, train, held, RUNS_ROOT / f"{name}-{add}", epochs, FINETUNE_LR)
+    for name in names:
+        member = MEMBERS[name]
+        keras.utils.set_random_seed(member.seed)
+        model = keras.models.load_model(RUNS_ROOT / name / "best.keras", compile=False)
+        fit(model, member, train, held, RUNS_ROOT / f"{name}-{add}", epochs, FINETUNE_LR)
 
 
 def confusion(y_true: np.ndarray, y_pred: np.ndarray) -> list[list[int]]:
@@ -349,6 +350,12 @@ def held_out_report(held: HeldOut, pred: np.ndarray) -> dict:
     return report
 
 
+def calibration_on_real_speech(clips: list[Clip], probs: np.ndarray, y: np.ndarray, fitted_on: str) -> dict:
+    """Temperature and ECE fitted on the RAVDESS and CREMA-D clips only: TESS is too clean to calibrate on."""
+    real = np.asarray([c.corpus in SELECT_ON for c in clips])
+    return calibration_report(probs[real], y[real], fitted_on)
+
+
 def added_speakers_check(names: list[str], held: HeldOut, before: np.ndarray) -> dict:
     """What fine-tuning with more speakers does, measured: the members fine-tuned with half of the held-out
     speakers (``ADDED["half"]``) against the selection models (``before``: their ``overall`` on ``held``), on
@@ -358,15 +365,15 @@ def added_speakers_check(names: list[str], held: HeldOut, before: np.ndarray) ->
     after = held.overall(build_ensemble(half))
     rest = np.asarray([c.speaker not in ADDED["half"] for c in held.clips])
     clips, y = [c for c, r in zip(held.clips, rest, strict=True) if r], held.y[rest]
-    real = np.asarray([c.corpus in SELECT_ON for c in clips])
     return {
         "added": sorted(ADDED["half"]),
         "scored_on": sorted({c.speaker for c in clips}),
         "before": corpus_scores(clips, y, before[rest].argmax(axis=1)),
         "after": corpus_scores(clips, y, after[rest].argmax(axis=1)),
-        "calibration": calibration_report(
-            after[rest][real],
-            y[real],
+        "calibration": calibration_on_real_speech(
+            clips,
+            after[rest],
+            y,
             "the RAVDESS and CREMA-D speakers of scored_on, by the members fine-tuned with the added half",
         ),
     }
@@ -402,9 +409,8 @@ def run_export(names: list[str], all_speakers: bool) -> None:
         check = added_speakers_check(names, held, probs)
         calibration = check.pop("calibration")
     else:
-        real = np.asarray([c.corpus in SELECT_ON for c in held.clips])  # TESS is too clean to calibrate on
-        calibration = calibration_report(
-            probs[real], held.y[real], "the held-out RAVDESS and CREMA-D clips above (overall probabilities)"
+        calibration = calibration_on_real_speech(
+            held.clips, probs, held.y, "the held-out RAVDESS and CREMA-D clips above (overall probabilities)"
         )
     build_ensemble(served or selected).save(MODELS_DIR / "ser.keras")
     protocol = (
@@ -474,8 +480,7 @@ def main() -> None:
     if args.step == "train":
         run_train(args.members[0], args.epochs or EPOCHS)
     elif args.step == "finetune":
-        for name in args.members:
-            run_finetune(name, args.epochs or FINETUNE_EPOCHS, args.add)
+        run_finetune(args.members, args.epochs or FINETUNE_EPOCHS, args.add)
     else:
         run_export(args.members, args.all_speakers)
 
