@@ -1,5 +1,6 @@
 """``POST /v1/voice``: the emotion timeline and overall emotion of a recorded answer."""
 
+import asyncio
 import time
 from typing import Annotated
 
@@ -9,7 +10,8 @@ from fastapi import APIRouter, File, Request, UploadFile
 from ai_server.api.deps import error_responses, get_registry
 from ai_server.audio.decode import Speech, load_speech
 from ai_server.audio.features import MIN_SPEECH_S, Windows, aggregate, speech_windows
-from ai_server.concurrency import run_blocking
+from ai_server.audio.functionals import functionals, fuse
+from ai_server.concurrency import run_blocking, run_in_process
 from ai_server.config import get_settings
 from ai_server.errors import PayloadTooLarge
 from ai_server.models.registry import LoadedModel, ModelSpec
@@ -54,9 +56,10 @@ async def voice(
     The recording is decoded to 16 kHz mono and leading/trailing silence is trimmed; ``start_s``/``end_s``
     are seconds from the start of the recording as received, and the windows together cover all of the
     speech. ``overall`` is the mean of the window probabilities weighted by each window's speech length and
-    loudness. Probabilities are calibrated (temperature scaling fitted on held-out speakers); a window or
-    answer is ``uncertain`` (with ``uncertain_reason``) when its calibrated confidence is below the model's
-    threshold or it holds less than 1 s of speech: show it as uncertain, not as an emotion.
+    loudness, mixed with a classifier of the whole answer's acoustic functionals. Probabilities are
+    calibrated (temperature scaling fitted on held-out speakers); a window or answer is ``uncertain`` (with
+    ``uncertain_reason``) when its calibrated confidence is below the model's threshold or it holds less
+    than 1 s of speech: show it as uncertain, not as an emotion.
 
     A recording that decodes but holds only silence, or less than 0.3 s of speech, is not an error: the
     answer is 200 with ``segments: []``, ``overall: null`` and a ``note`` saying why. Empty, non-audio or
@@ -77,11 +80,17 @@ async def voice(
                 f"at least {MIN_SPEECH_S:g} s needed."
             )
     else:
-        probs = await ser.batcher.submit_many(windows.inputs)
+        jobs = [ser.batcher.submit_many(windows.inputs)]
+        if ser.head is not None:  # the functionals, in another process, while the CNNs run in the batcher
+            jobs.append(run_in_process(functionals, speech.samples, speech.sample_rate))
+        probs, *features = await asyncio.gather(*jobs)
+        overall = aggregate(probs, windows.weights)
+        if features:
+            overall = fuse(overall, ser.head.probs(features[0]), ser.meta["functionals"]["weight"])
         answer["segments"] = [
             Segment(start_s=s, end_s=e, **_scores(ser, p, e - s))
             for s, e, p in zip(windows.starts_s, windows.ends_s, probs, strict=True)
         ]
-        answer["overall"] = Prediction(**_scores(ser, aggregate(probs, windows.weights), speech.speech_s))
+        answer["overall"] = Prediction(**_scores(ser, overall, speech.speech_s))
     answer["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
     return VoiceAnswer(**answer)

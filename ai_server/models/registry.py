@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from ai_server.audio import functionals
+from ai_server.concurrency import process_pool
 from ai_server.config import Settings
 from ai_server.errors import NotReady
 
@@ -47,12 +49,14 @@ class ModelSpec:
 
 @dataclass
 class LoadedModel:
-    """A loaded Keras model, its metadata (``meta`` holds every key of the JSON) and its batcher."""
+    """A loaded Keras model, its metadata (``meta`` holds every key of the JSON) and its batcher; ``head``:
+    the functionals classifier fused into the SER's ``overall`` (``meta["functionals"]``), when in use."""
 
     spec: ModelSpec
     model: Any
     meta: dict[str, Any]
     batcher: Any
+    head: functionals.LinearHead | None = None
 
     @property
     def labels(self) -> list[str]:
@@ -103,6 +107,22 @@ def read_metadata(model_path: Path) -> dict[str, Any]:
     return json.loads(model_path.with_suffix(".json").read_text())
 
 
+def load_head(model_path: Path, meta: dict[str, Any], enabled: bool) -> functionals.LinearHead | None:
+    """The functionals head ``meta`` names, if any, ``enabled`` and openSMILE installed. Without it, ``meta``
+    becomes the CNNs' alone: their temperature, and ``-cnn`` after the version (stored with every sample)."""
+    spec = meta.get("functionals")
+    if not spec:
+        return None
+    if enabled and functionals.available():
+        silence = np.zeros(functionals.SAMPLE_RATE, np.float32)
+        process_pool().submit(functionals.functionals, silence).result()  # start a worker, check openSMILE
+        return functionals.LinearHead.load(model_path.parent / spec["file"])
+    log.warning("%s: the functionals head is off (AI_SER_FUNCTIONALS or no openSMILE)", model_path.name)
+    meta.update(version=f"{meta.get('version', '0')}-cnn", temperature=spec["cnn_temperature"])
+    del meta["functionals"]
+    return None
+
+
 @dataclass
 class Registry:
     """Holds the specs to load and, once ``load_all`` ran, the loaded models."""
@@ -138,6 +158,7 @@ class Registry:
                 log.info("loading model %s from %s", spec.name, path)
                 model = keras.models.load_model(path, compile=False)
                 meta = read_metadata(path)
+                head = load_head(path, meta, self.settings.ser_functionals)
                 batcher = Batcher(
                     model,
                     spec.name,
@@ -145,7 +166,7 @@ class Registry:
                     max_wait_ms=self.settings.batch_max_wait_ms,
                 )
                 batcher.warm_up()
-                self.models[spec.name] = LoadedModel(spec, model, meta, batcher)
+                self.models[spec.name] = LoadedModel(spec, model, meta, batcher, head)
         except Exception as exc:  # noqa: BLE001 - reported by /readyz, the process keeps serving /healthz
             self.error = f"{type(exc).__name__}: {exc}"
             log.exception("model loading failed")
