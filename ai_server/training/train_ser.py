@@ -12,6 +12,8 @@ Steps (one training at a time on the machine: run under the training lock, in th
     $T finetune v3 v3b v3c --add half > /tmp/ser-ft-half.log 2>&1 &
     $T finetune v3 v3b v3c --add all > /tmp/ser-ft-all.log 2>&1 &
     .venv/bin/python -m ai_server.training.train_ser export v3 v3b v3c --all-speakers
+    # then the functionals classifier mixed into ``overall`` (served as 2.3.0; rewrites ser.json's version)
+    .venv/bin/python -m ai_server.training.train_ser_functionals
 
 Held out for selection, whole speakers of every corpus (``HELD_OUT``): RAVDESS actors 15-18 (two male, two
 female), CREMA-D actors 1064-1075 and TESS's older speaker OAF. Every other clip trains. A held-out clip is

@@ -26,7 +26,7 @@ import numpy as np
 from ai_server.audio.decode import load_speech
 from ai_server.audio.functionals import FEATURE_SET, LinearHead, functionals, fuse
 from ai_server.training import train_ser as ts
-from ai_server.training.data_ser import CACHE_DIR, DATA_DIR, Clip, load_ser_corpora
+from ai_server.training.data_ser import CACHE_DIR, Clip, load_ser_corpora
 
 C_GRID = (3e-4, 1e-3, 3e-3)
 WEIGHT_GRID = (0.2, 0.3, 0.4, 0.5)
@@ -39,13 +39,13 @@ def _row(path: str) -> np.ndarray:
 
 
 def clip_features(clips: list[Clip]) -> np.ndarray:
-    """Functionals of each clip, ``(len(clips), 6373)``; cached by path relative to the data folder."""
+    """Functionals of each clip, ``(len(clips), 6373)``; cached by ``corpus/folder/file``."""
     cache = CACHE_DIR / f"functionals_{FEATURE_SET}.npz"
     known: dict[str, np.ndarray] = {}
     if cache.exists():
         with np.load(cache) as f:
             known = dict(zip(f["path"].tolist(), f["x"], strict=True))
-    keys = [str(Path(c.path).relative_to(DATA_DIR)) for c in clips]
+    keys = ["/".join(Path(c.path).parts[-3:]) for c in clips]
     todo = [(k, c.path) for k, c in zip(keys, clips, strict=True) if k not in known]
     if todo:
         print(f"extracting functionals of {len(todo)} clips", flush=True)
