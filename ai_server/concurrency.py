@@ -7,6 +7,7 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import ParamSpec, TypeVar
 
 import cv2
@@ -49,8 +50,14 @@ def process_pool() -> ProcessPoolExecutor:
 
 
 async def run_in_process(fn: Callable[P, T], *args: P.args) -> T:
-    """Run ``fn`` (picklable, as are its arguments and result) in the process pool."""
-    return await asyncio.wrap_future(process_pool().submit(fn, *args))
+    """Run ``fn`` (picklable, as are its arguments and result) in the process pool; a pool whose worker died
+    is replaced for the next call (this one raises ``BrokenProcessPool``)."""
+    global _processes
+    try:
+        return await asyncio.wrap_future(process_pool().submit(fn, *args))
+    except BrokenProcessPool:
+        _processes = None
+        raise
 
 
 def shutdown_pool() -> None:

@@ -1,6 +1,7 @@
 """``POST /v1/voice``: the emotion timeline and overall emotion of a recorded answer."""
 
 import asyncio
+import logging
 import time
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from ai_server.errors import PayloadTooLarge
 from ai_server.models.registry import LoadedModel, ModelSpec
 from ai_server.schemas import Prediction, Segment, VoiceAnswer
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["voice"])
 MODELS = [ModelSpec(name="ser", kind="voice", path_setting="ser_model_path")]
 MIN_CONFIDENT_SPEECH_S = 1.0  # less speech than this is too little to read an emotion from
@@ -31,6 +33,15 @@ def _prepare(data: bytes, representation: str) -> tuple[Speech, Windows]:
         )
     speech = load_speech(data, max_seconds=settings.max_audio_seconds)
     return speech, speech_windows(speech, representation)
+
+
+async def _functionals(speech: Speech) -> np.ndarray | None:
+    """The answer's functionals, from a worker process; ``None`` if that failed (the CNNs answer alone)."""
+    try:
+        return await run_in_process(functionals, speech.samples, speech.sample_rate)
+    except Exception:  # noqa: BLE001 - a crashed openSMILE worker must not cost the student's answer
+        log.exception("functionals failed; this answer's overall comes from the CNNs alone")
+        return None
 
 
 def _scores(ser: LoadedModel, p: np.ndarray, speech_s: float) -> dict:
@@ -82,10 +93,10 @@ async def voice(
     else:
         jobs = [ser.batcher.submit_many(windows.inputs)]
         if ser.head is not None:  # the functionals, in another process, while the CNNs run in the batcher
-            jobs.append(run_in_process(functionals, speech.samples, speech.sample_rate))
+            jobs.append(_functionals(speech))
         probs, *features = await asyncio.gather(*jobs)
         overall = aggregate(probs, windows.weights)
-        if features:
+        if features and features[0] is not None:
             overall = fuse(overall, ser.head.probs(features[0]), ser.meta["functionals"]["weight"])
         answer["segments"] = [
             Segment(start_s=s, end_s=e, **_scores(ser, p, e - s))

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import signal
+import time
+from pathlib import Path
 
 import httpx
 import keras
@@ -95,3 +99,31 @@ def test_head_can_be_switched_off(enabled: bool) -> None:
         assert meta["version"] == f"{META['version']}-cnn"
         assert meta["temperature"] == META["functionals"]["cnn_temperature"] != META["temperature"]
     assert json.loads(SER_PATH.with_suffix(".json").read_text()) == META  # the file is untouched
+
+
+def functionals_workers(server_pid: int) -> list[int]:
+    """The AI server's worker processes (``multiprocessing`` spawn children in its process group)."""
+    pids = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            spawned = b"spawn_main" in (proc / "cmdline").read_bytes()
+            if spawned and os.getpgid(int(proc.name)) == os.getpgid(server_pid):
+                pids.append(int(proc.name))
+        except (OSError, ProcessLookupError):
+            continue
+    return pids
+
+
+def test_a_dead_functionals_worker_costs_no_answer(ai_server, ai_client: httpx.Client) -> None:
+    """If openSMILE's worker dies, that answer comes from the CNNs alone, and the next is mixed again."""
+    webm = encode_audio(decode_audio(LONG_CLIPS[2].read_bytes()), SAMPLE_RATE, "webm")
+    mixed = post_voice(ai_client, webm).json()["overall"]["scores"]
+    workers = functionals_workers(ai_server.proc.pid)
+    assert workers, "the functionals run in worker processes of the AI server"
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.5)
+    r = post_voice(ai_client, webm)
+    assert r.status_code == 200, r.text
+    assert r.json()["overall"]["scores"] != pytest.approx(mixed, abs=2e-3)  # the CNNs alone
+    assert post_voice(ai_client, webm).json()["overall"]["scores"] == pytest.approx(mixed, abs=2e-3)
