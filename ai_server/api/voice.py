@@ -9,7 +9,8 @@ import numpy as np
 from fastapi import APIRouter, File, Request, UploadFile
 
 from ai_server.api.deps import error_responses, get_registry
-from ai_server.audio.decode import Speech, load_speech
+from ai_server.audio.decode import SAMPLE_RATE, Speech, load_speech
+from ai_server.audio.encode import encode_audio
 from ai_server.audio.features import MIN_SPEECH_S, Windows, aggregate, speech_windows
 from ai_server.audio.functionals import functionals, fuse
 from ai_server.concurrency import run_blocking, run_in_process
@@ -20,7 +21,6 @@ from ai_server.schemas import Prediction, Segment, VoiceAnswer
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["voice"])
-MODELS = [ModelSpec(name="ser", kind="voice", path_setting="ser_model_path")]
 MIN_CONFIDENT_SPEECH_S = 1.0  # less speech than this is too little to read an emotion from
 
 
@@ -42,6 +42,18 @@ async def _functionals(speech: Speech) -> np.ndarray | None:
     except Exception:  # noqa: BLE001 - a crashed openSMILE worker must not cost the student's answer
         log.exception("functionals failed; this answer's overall comes from the CNNs alone")
         return None
+
+
+def _warm_up(ser: LoadedModel) -> None:
+    """Decode, window and classify a synthetic 3 s answer once while the models load, so that the first
+    student's answer does not pay for the audio libraries' first calls (about 2 s)."""
+    t = np.arange(3 * SAMPLE_RATE) / SAMPLE_RATE
+    tone = 0.3 * np.sin(2 * np.pi * 180 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
+    webm = encode_audio(tone.astype(np.float32), SAMPLE_RATE, "webm")
+    ser.batcher.run_sync(_prepare(webm, ser.meta.get("representation", "siaser"))[1].inputs)
+
+
+MODELS = [ModelSpec(name="ser", kind="voice", path_setting="ser_model_path", warm_up=_warm_up)]
 
 
 def _scores(ser: LoadedModel, p: np.ndarray, speech_s: float) -> dict:

@@ -8,6 +8,7 @@ inputs to ``loaded.batcher``.
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ class ModelSpec:
     name: str
     kind: str
     path_setting: str
+    warm_up: "Callable[[LoadedModel], None] | None" = None  # first calls of the input path, while loading
 
     def path(self, settings: Settings) -> Path:
         return Path(getattr(settings, self.path_setting))
@@ -165,8 +167,11 @@ class Registry:
                     max_batch=self.settings.batch_max_size,
                     max_wait_ms=self.settings.batch_max_wait_ms,
                 )
+                loaded = LoadedModel(spec, model, meta, batcher, head)
+                if spec.warm_up is not None:
+                    spec.warm_up(loaded)
                 batcher.warm_up()
-                self.models[spec.name] = LoadedModel(spec, model, meta, batcher, head)
+                self.models[spec.name] = loaded
         except Exception as exc:  # noqa: BLE001 - reported by /readyz, the process keeps serving /healthz
             self.error = f"{type(exc).__name__}: {exc}"
             log.exception("model loading failed")
