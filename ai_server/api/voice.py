@@ -13,7 +13,7 @@ from ai_server.audio.decode import SAMPLE_RATE, Speech, load_speech
 from ai_server.audio.encode import encode_audio
 from ai_server.audio.features import MIN_SPEECH_S, Windows, aggregate, speech_windows
 from ai_server.audio.functionals import functionals, fuse
-from ai_server.concurrency import run_blocking, run_in_process
+from ai_server.concurrency import process_pool, run_blocking, run_in_process
 from ai_server.config import get_settings
 from ai_server.errors import PayloadTooLarge
 from ai_server.models.registry import LoadedModel, ModelSpec
@@ -46,11 +46,16 @@ async def _functionals(speech: Speech) -> np.ndarray | None:
 
 def _warm_up(ser: LoadedModel) -> None:
     """Decode, window and classify a synthetic 3 s answer once while the models load, so that the first
-    student's answer does not pay for the audio libraries' first calls (about 2 s)."""
+    student's answer does not pay for the audio libraries' first calls (about 2 s); with the functionals
+    head, this also starts an openSMILE worker and checks that it runs."""
     t = np.arange(3 * SAMPLE_RATE) / SAMPLE_RATE
     tone = 0.3 * np.sin(2 * np.pi * 180 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
-    webm = encode_audio(tone.astype(np.float32), SAMPLE_RATE, "webm")
-    ser.batcher.run_sync(_prepare(webm, ser.meta.get("representation", "siaser"))[1].inputs)
+    speech, windows = _prepare(
+        encode_audio(tone.astype(np.float32), SAMPLE_RATE, "webm"), ser.meta.get("representation", "siaser")
+    )
+    ser.batcher.run_sync(windows.inputs)
+    if ser.head is not None:
+        process_pool().submit(functionals, speech.samples, speech.sample_rate).result()
 
 
 MODELS = [ModelSpec(name="ser", kind="voice", path_setting="ser_model_path", warm_up=_warm_up)]

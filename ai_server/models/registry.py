@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from ai_server.audio import functionals
-from ai_server.concurrency import process_pool
 from ai_server.config import Settings
 from ai_server.errors import NotReady
 
@@ -116,8 +115,6 @@ def load_head(model_path: Path, meta: dict[str, Any], enabled: bool) -> function
     if not spec:
         return None
     if enabled and functionals.available():
-        silence = np.zeros(functionals.SAMPLE_RATE, np.float32)
-        process_pool().submit(functionals.functionals, silence).result()  # start a worker, check openSMILE
         return functionals.LinearHead.load(model_path.parent / spec["file"])
     log.warning("%s: the functionals head is off (AI_SER_FUNCTIONALS or no openSMILE)", model_path.name)
     meta.update(version=f"{meta.get('version', '0')}-cnn", temperature=spec["cnn_temperature"])

@@ -358,15 +358,27 @@ def calibration_on_real_speech(clips: list[Clip], probs: np.ndarray, y: np.ndarr
     return calibration_report(probs[real], y[real], fitted_on)
 
 
+def runs_overall(held: HeldOut, names: list[str], run_suffix: str = "") -> np.ndarray:
+    """``overall`` on ``held`` of the members' mean: their best epochs, or with a ``run_suffix`` (``-half``,
+    ``-all``) the last epoch of that fine-tuning."""
+    keras = _keras()
+    file = "final.keras" if run_suffix else "best.keras"
+    models = {n: keras.models.load_model(RUNS_ROOT / f"{n}{run_suffix}" / file, compile=False) for n in names}
+    return held.overall(build_ensemble(models))
+
+
+def still_held_out(held: HeldOut) -> tuple[np.ndarray, list[Clip], np.ndarray]:
+    """Held-out clips that ``ADDED["half"]`` leaves out: their mask on ``held``, the clips, their labels."""
+    rest = np.asarray([c.speaker not in ADDED["half"] for c in held.clips])
+    return rest, [c for c, r in zip(held.clips, rest, strict=True) if r], held.y[rest]
+
+
 def added_speakers_check(names: list[str], held: HeldOut, before: np.ndarray) -> dict:
     """What fine-tuning with more speakers does, measured: the members fine-tuned with half of the held-out
     speakers (``ADDED["half"]``) against the selection models (``before``: their ``overall`` on ``held``), on
     the held-out speakers neither heard; the calibration the served model gets is fitted there too."""
-    keras = _keras()
-    half = {n: keras.models.load_model(RUNS_ROOT / f"{n}-half" / "final.keras", compile=False) for n in names}
-    after = held.overall(build_ensemble(half))
-    rest = np.asarray([c.speaker not in ADDED["half"] for c in held.clips])
-    clips, y = [c for c, r in zip(held.clips, rest, strict=True) if r], held.y[rest]
+    after = runs_overall(held, names, "-half")
+    rest, clips, y = still_held_out(held)
     return {
         "added": sorted(ADDED["half"]),
         "scored_on": sorted({c.speaker for c in clips}),

@@ -2,7 +2,7 @@
 CNN ensemble's ``overall`` (``ai_server/audio/functionals.py``).
 
 Run after ``train_ser`` (it needs the CNN members' runs in ``RUNS_ROOT``: the selection models and those
-fine-tuned with half and all of the held-out speakers)::
+fine-tuned with half of the held-out speakers)::
 
     .venv/bin/python -m ai_server.training.train_ser_functionals
 
@@ -70,43 +70,32 @@ def fit_head(x: np.ndarray, y: np.ndarray, c: float) -> LinearHead:
     return LinearHead(mean, scale, lr.coef_, lr.intercept_)
 
 
-def cnn_overall(held: "ts.HeldOut", run_suffix: str, names: list[str]) -> np.ndarray:
-    """``overall`` of the CNN members of ``RUNS_ROOT/<name><run_suffix>`` on the held-out clips."""
-    keras = ts._keras()
-    file = "final.keras" if run_suffix else "best.keras"
-    models = {
-        n: keras.models.load_model(ts.RUNS_ROOT / f"{n}{run_suffix}" / file, compile=False) for n in names
-    }
-    return held.overall(ts.build_ensemble(models))
-
-
 def main() -> None:
     names = list(ts.MEMBERS)
     clips = load_ser_corpora()
     x, y = clip_features(clips), np.asarray([c.label for c in clips])
     held_mask = np.asarray([ts.is_held_out(c) for c in clips])
-    held = ts.HeldOut([c for c in clips if ts.is_held_out(c)])
+    held = ts.HeldOut([c for c, h in zip(clips, held_mask, strict=True) if h])
 
     # 1. selection: C and weight on the held-out speakers, against the selection CNNs
-    cnn = cnn_overall(held, "", names)
+    cnn = ts.runs_overall(held, names)
     grid, best = [], None
     for c in C_GRID:
         head = fit_head(x[~held_mask], y[~held_mask], c).probs(x[held_mask])
         for w in (0.0, *WEIGHT_GRID):
-            scores = ts.corpus_scores(held.clips, held.y, fuse(cnn, head, w).argmax(axis=1))
+            fused = fuse(cnn, head, w)
+            scores = ts.corpus_scores(held.clips, held.y, fused.argmax(axis=1))
             grid.append({"C": c, "weight": w, "held_out": scores, "select": ts.selection_score(scores)})
             print(grid[-1], flush=True)
             if best is None or grid[-1]["select"] > best["select"]:
-                best = grid[-1]
+                best, best_fused = grid[-1], fused
     c, w = best["C"], best["weight"]
-    fused = fuse(cnn, fit_head(x[~held_mask], y[~held_mask], c).probs(x[held_mask]), w)
-    report = ts.held_out_report(held, fused.argmax(axis=1))
+    report = ts.held_out_report(held, best_fused.argmax(axis=1))
 
     # 2. with half the held-out speakers added, on the speakers neither heard; the served temperature
     added = np.asarray([c.speaker in ts.ADDED["half"] for c in clips])
-    rest = np.asarray([c.speaker not in ts.ADDED["half"] for c in held.clips])
-    rest_clips, rest_y = [c for c, r in zip(held.clips, rest, strict=True) if r], held.y[rest]
-    cnn_half = cnn_overall(held, "-half", names)[rest]
+    rest, rest_clips, rest_y = ts.still_held_out(held)
+    cnn_half = ts.runs_overall(held, names, "-half")[rest]
     head_half = fit_head(x[~held_mask | added], y[~held_mask | added], c).probs(x[held_mask][rest])
     fused_half = fuse(cnn_half, head_half, w)
     check = {
