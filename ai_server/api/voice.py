@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import time
+from pathlib import Path
 from typing import Annotated
 
 import numpy as np
@@ -12,9 +13,9 @@ from ai_server.api.deps import error_responses, get_registry
 from ai_server.audio.decode import SAMPLE_RATE, Speech, load_speech
 from ai_server.audio.encode import encode_audio
 from ai_server.audio.features import MIN_SPEECH_S, Windows, aggregate, speech_windows
-from ai_server.audio.functionals import functionals, fuse
+from ai_server.audio.functionals import LinearHead, functionals, fuse, load_head
 from ai_server.concurrency import process_pool, run_blocking, run_in_process
-from ai_server.config import get_settings
+from ai_server.config import Settings, get_settings
 from ai_server.errors import PayloadTooLarge
 from ai_server.models.registry import LoadedModel, ModelSpec
 from ai_server.schemas import Prediction, Segment, VoiceAnswer
@@ -54,11 +55,18 @@ def _warm_up(ser: LoadedModel) -> None:
         encode_audio(tone.astype(np.float32), SAMPLE_RATE, "webm"), ser.meta.get("representation", "siaser")
     )
     ser.batcher.run_sync(windows.inputs)
-    if ser.head is not None:
+    if ser.extra is not None:
         process_pool().submit(functionals, speech.samples, speech.sample_rate).result()
 
 
-MODELS = [ModelSpec(name="ser", kind="voice", path_setting="ser_model_path", warm_up=_warm_up)]
+def _attach_head(path: Path, meta: dict, settings: Settings) -> LinearHead | None:
+    return load_head(path, meta, settings.ser_functionals)
+
+
+# ``extra``: the functionals head fused into ``overall``, or None (off, or openSMILE missing)
+MODELS = [
+    ModelSpec(name="ser", kind="voice", path_setting="ser_model_path", warm_up=_warm_up, attach=_attach_head)
+]
 
 
 def _scores(ser: LoadedModel, p: np.ndarray, speech_s: float) -> dict:
@@ -109,12 +117,12 @@ async def voice(
             )
     else:
         jobs = [ser.batcher.submit_many(windows.inputs)]
-        if ser.head is not None:  # the functionals, in another process, while the CNNs run in the batcher
+        if ser.extra is not None:  # the functionals, in another process, while the CNNs run in the batcher
             jobs.append(_functionals(speech))
         probs, *features = await asyncio.gather(*jobs)
         overall = aggregate(probs, windows.weights)
         if features and features[0] is not None:
-            overall = fuse(overall, ser.head.probs(features[0]), ser.meta["functionals"]["weight"])
+            overall = fuse(overall, ser.extra.probs(features[0]), ser.meta["functionals"]["weight"])
         answer["segments"] = [
             Segment(start_s=s, end_s=e, **_scores(ser, p, e - s))
             for s, e, p in zip(windows.starts_s, windows.ends_s, probs, strict=True)

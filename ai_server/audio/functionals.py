@@ -12,13 +12,16 @@ without it (the service: ``concurrency.run_in_process``; training: spawned worke
 
 import functools
 import importlib.util
+import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ai_server.audio.decode import SAMPLE_RATE
 
+log = logging.getLogger(__name__)
 FEATURE_SET = "ComParE_2016"
 
 
@@ -69,3 +72,17 @@ class LinearHead:
 def fuse(windows_overall: np.ndarray, head_probs: np.ndarray, weight: float) -> np.ndarray:
     """The served ``overall``: the CNNs' window mean and the functionals head, mixed with ``weight``."""
     return (1.0 - weight) * windows_overall + weight * head_probs
+
+
+def load_head(model_path: Path, meta: dict[str, Any], enabled: bool) -> LinearHead | None:
+    """The functionals head ``meta`` names, if any, ``enabled`` and openSMILE installed. Without it, ``meta``
+    becomes the CNNs' alone: their temperature, and ``-cnn`` after the version (stored with every sample)."""
+    spec = meta.get("functionals")
+    if not spec:
+        return None
+    if enabled and available():
+        return LinearHead.load(model_path.parent / spec["file"])
+    log.warning("%s: the functionals head is off (AI_SER_FUNCTIONALS or no openSMILE)", model_path.name)
+    meta.update(version=f"{meta.get('version', '0')}-cnn", temperature=spec["cnn_temperature"])
+    del meta["functionals"]
+    return None

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from ai_server.audio import functionals
 from ai_server.config import Settings
 from ai_server.errors import NotReady
 
@@ -43,6 +42,9 @@ class ModelSpec:
     kind: str
     path_setting: str
     warm_up: "Callable[[LoadedModel], None] | None" = None  # first calls of the input path, while loading
+    # what the model needs beside its graph (the SER's functionals head), from its path, metadata (which it
+    # may edit) and the settings; kept as ``LoadedModel.extra``
+    attach: Callable[[Path, dict[str, Any], Settings], Any] | None = None
 
     def path(self, settings: Settings) -> Path:
         return Path(getattr(settings, self.path_setting))
@@ -50,14 +52,14 @@ class ModelSpec:
 
 @dataclass
 class LoadedModel:
-    """A loaded Keras model, its metadata (``meta`` holds every key of the JSON) and its batcher; ``head``:
-    the functionals classifier fused into the SER's ``overall`` (``meta["functionals"]``), when in use."""
+    """A loaded Keras model, its metadata (``meta`` holds every key of the JSON), its batcher and what its
+    spec's ``attach`` loaded beside it."""
 
     spec: ModelSpec
     model: Any
     meta: dict[str, Any]
     batcher: Any
-    head: functionals.LinearHead | None = None
+    extra: Any = None
 
     @property
     def labels(self) -> list[str]:
@@ -108,20 +110,6 @@ def read_metadata(model_path: Path) -> dict[str, Any]:
     return json.loads(model_path.with_suffix(".json").read_text())
 
 
-def load_head(model_path: Path, meta: dict[str, Any], enabled: bool) -> functionals.LinearHead | None:
-    """The functionals head ``meta`` names, if any, ``enabled`` and openSMILE installed. Without it, ``meta``
-    becomes the CNNs' alone: their temperature, and ``-cnn`` after the version (stored with every sample)."""
-    spec = meta.get("functionals")
-    if not spec:
-        return None
-    if enabled and functionals.available():
-        return functionals.LinearHead.load(model_path.parent / spec["file"])
-    log.warning("%s: the functionals head is off (AI_SER_FUNCTIONALS or no openSMILE)", model_path.name)
-    meta.update(version=f"{meta.get('version', '0')}-cnn", temperature=spec["cnn_temperature"])
-    del meta["functionals"]
-    return None
-
-
 @dataclass
 class Registry:
     """Holds the specs to load and, once ``load_all`` ran, the loaded models."""
@@ -157,14 +145,14 @@ class Registry:
                 log.info("loading model %s from %s", spec.name, path)
                 model = keras.models.load_model(path, compile=False)
                 meta = read_metadata(path)
-                head = load_head(path, meta, self.settings.ser_functionals)
+                extra = spec.attach(path, meta, self.settings) if spec.attach else None
                 batcher = Batcher(
                     model,
                     spec.name,
                     max_batch=self.settings.batch_max_size,
                     max_wait_ms=self.settings.batch_max_wait_ms,
                 )
-                loaded = LoadedModel(spec, model, meta, batcher, head)
+                loaded = LoadedModel(spec, model, meta, batcher, extra)
                 if spec.warm_up is not None:
                     spec.warm_up(loaded)
                 batcher.warm_up()

@@ -19,10 +19,10 @@ import ai_server.models.layers  # noqa: F401 - registers the custom layers of th
 from ai_server.audio.decode import SAMPLE_RATE, decode_audio, load_speech
 from ai_server.audio.encode import encode_audio
 from ai_server.audio.features import aggregate, speech_windows
-from ai_server.audio.functionals import LinearHead, functionals, fuse
+from ai_server.audio.functionals import LinearHead, functionals, fuse, load_head
 from ai_server.concurrency import process_pool
 from ai_server.config import Settings
-from ai_server.models.registry import LoadedModel, ModelSpec, load_head, read_metadata
+from ai_server.models.registry import LoadedModel, ModelSpec, read_metadata
 from tests.ai.test_voice import CLIP, LONG_CLIPS, post_voice
 from tests.ai.test_voice_corpora import held_out_clips
 
