@@ -383,10 +383,11 @@ def test_an_analysed_recording_is_stored_owner_only_with_its_samples(
     attempt_id, question_id = _oral_attempt(client, people)
     stored = _audio(client, people, attempt_id, question_id)
     assert stored.status_code == 202 and stored.json()["status"] == "pending", stored.text
-    deadline = time.monotonic() + 30  # the analysis worker stores the samples
+    deadline = time.monotonic() + 120  # the analysis worker stores the samples (slow on a loaded machine)
     while db_session.exec(select(CaptureMedia)).one().status == "pending" and time.monotonic() < deadline:
         time.sleep(0.1)
         db_session.expire_all()
+    assert db_session.exec(select(CaptureMedia)).one().status == "analysed"
     assert [s.emotion for s in db_session.exec(select(EmotionSample)).all()] == ["happy"]
     (file,) = _media_files(settings)
     assert stat.S_IMODE(file.stat().st_mode) == 0o600 and stat.S_IMODE(file.parent.stat().st_mode) == 0o700
