@@ -387,10 +387,10 @@ def test_an_analysed_recording_is_stored_owner_only_with_its_samples(
     while db_session.exec(select(CaptureMedia)).one().status == "pending" and time.monotonic() < deadline:
         time.sleep(0.1)
         db_session.expire_all()
-    assert db_session.exec(select(CaptureMedia)).one().status == "analysed"
+    media = db_session.exec(select(CaptureMedia)).one()
+    assert media.status == "analysed"
     assert [s.emotion for s in db_session.exec(select(EmotionSample)).all()] == ["happy"]
     (file,) = _media_files(settings)
     assert stat.S_IMODE(file.stat().st_mode) == 0o600 and stat.S_IMODE(file.parent.stat().st_mode) == 0o700
-    media = db_session.exec(select(CaptureMedia)).one()
     answer = db_session.exec(select(Answer)).one()
     assert settings.MEDIA_DIR / media.path == file and answer.recording_path == media.path
