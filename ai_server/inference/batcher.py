@@ -83,11 +83,11 @@ class Batcher:
             while size < self.max_batch:
                 timeout = deadline - time.perf_counter()
                 try:
-                    job = (
-                        self._queue.get_nowait()
-                        if timeout <= 0
-                        else await asyncio.wait_for(self._queue.get(), timeout)
-                    )
+                    if timeout <= 0:
+                        job = self._queue.get_nowait()
+                    else:  # not asyncio.wait_for: on Python 3.11 it can lose a cancellation
+                        async with asyncio.timeout(timeout):
+                            job = await self._queue.get()
                 except (asyncio.QueueEmpty, TimeoutError):
                     break
                 jobs.append(job)

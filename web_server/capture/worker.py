@@ -32,6 +32,7 @@ from web_server.models.emotion import Modality
 log = logging.getLogger(__name__)
 
 SessionFactory = Callable[[], Session]
+STOP_TRIES, STOP_WAIT_S = 20, 0.5  # how often, and how long each time, `stop` cancels a worker loop
 
 
 class AnalysisWorker:
@@ -66,11 +67,18 @@ class AnalysisWorker:
         self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Cancel the loop and wait until it ended. A cancellation lost on the way (Python 3.11's
+        `asyncio.wait_for` returns its result when it completes as it is cancelled) is sent again rather
+        than waited on forever, so a shutdown never hangs."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        for _ in range(STOP_TRIES):
+            task.cancel()
+            await asyncio.wait({task}, timeout=STOP_WAIT_S)
+            if task.done():
+                return
+        log.error("%s did not stop after %d cancellations", self.name, STOP_TRIES)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -93,7 +101,8 @@ class AnalysisWorker:
                 continue
             assert self._event is not None
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._event.wait(), self.settings.RETRY_POLL_S)
+                async with asyncio.timeout(self.settings.RETRY_POLL_S):
+                    await self._event.wait()
             if self._event.is_set():
                 self._event.clear()
                 await asyncio.sleep(self.settings.ANALYSIS_BATCH_WAIT_S)  # let a batch gather
