@@ -16,6 +16,7 @@ class Settings(BaseSettings):
     fer_model_path: Path = MODELS_DIR / "fer.keras"
     ser_model_path: Path = MODELS_DIR / "ser.keras"
     ser_functionals: bool = True  # fuse the openSMILE functionals head into the SER overall (ser.json)
+    ser_functionals_timeout_s: float = 20.0  # an answer waits this long for them, then the CNNs answer alone
 
     max_image_bytes: int = 10 * 1024 * 1024
     max_image_pixels: int = 40_000_000

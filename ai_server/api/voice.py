@@ -37,9 +37,15 @@ def _prepare(data: bytes, representation: str) -> tuple[Speech, Windows]:
 
 
 async def _functionals(speech: Speech) -> np.ndarray | None:
-    """The answer's functionals, from a worker process; ``None`` if that failed (the CNNs answer alone)."""
+    """The answer's functionals, from a worker process; ``None`` if that failed or took longer than
+    ``ser_functionals_timeout_s`` (a stuck worker): the CNNs answer alone."""
+    timeout_s = get_settings().ser_functionals_timeout_s
     try:
-        return await run_in_process(functionals, speech.samples, speech.sample_rate)
+        async with asyncio.timeout(timeout_s):
+            return await run_in_process(functionals, speech.samples, speech.sample_rate)
+    except TimeoutError:
+        log.error("functionals took over %g s; this answer's overall comes from the CNNs alone", timeout_s)
+        return None
     except Exception:  # noqa: BLE001 - a crashed openSMILE worker must not cost the student's answer
         log.exception("functionals failed; this answer's overall comes from the CNNs alone")
         return None

@@ -114,16 +114,24 @@ def functionals_workers(server_pid: int) -> list[int]:
     return pids
 
 
-def test_a_dead_functionals_worker_costs_no_answer(ai_server, ai_client: httpx.Client) -> None:
-    """If openSMILE's worker dies, that answer comes from the CNNs alone, and the next is mixed again."""
+@pytest.mark.parametrize("hangs", [False, True], ids=["dies", "hangs"])
+def test_a_failing_functionals_worker_costs_no_answer(
+    ai_server, ai_client: httpx.Client, hangs: bool
+) -> None:
+    """If openSMILE's worker dies, or hangs past ``ser_functionals_timeout_s`` (stopped here), that answer
+    comes from the CNNs alone, and the next is mixed again."""
     webm = encode_audio(decode_audio(LONG_CLIPS[2].read_bytes()), SAMPLE_RATE, "webm")
     mixed = post_voice(ai_client, webm).json()["overall"]["scores"]
     workers = functionals_workers(ai_server.proc.pid)
     assert workers, "the functionals run in worker processes of the AI server"
     for pid in workers:
-        os.kill(pid, signal.SIGKILL)
-    time.sleep(0.5)
-    r = post_voice(ai_client, webm)
+        os.kill(pid, signal.SIGSTOP if hangs else signal.SIGKILL)
+    try:
+        time.sleep(0.5)
+        r = post_voice(ai_client, webm)
+    finally:
+        for pid in workers if hangs else []:
+            os.kill(pid, signal.SIGCONT)
     assert r.status_code == 200, r.text
     assert r.json()["overall"]["scores"] != pytest.approx(mixed, abs=2e-3)  # the CNNs alone
     assert post_voice(ai_client, webm).json()["overall"]["scores"] == pytest.approx(mixed, abs=2e-3)
