@@ -26,6 +26,9 @@ machine's training lock, e.g.::
         --epochs 5 --max-minutes 60 --include-holdout
     .venv/bin/python -m ai_server.training.train_fer ensemble fer cnn24raf res32raf --tta flip \
         --weights 1 1 2 --version 1.4.0
+    # tried after 1.4.0, not served: the 1.4.0 ensemble distilled into one network (the card says why)
+    flock /tmp/fasel-train.lock .venv/bin/python -m ai_server.training.train_fer member --name res32kd \
+        --epochs 8 --max-minutes 75 --include-holdout
 
 Members (``member --name``):
 - ``cnn`` / ``cnn24``: a compact VGG-style CNN (width 16 / 24) trained from scratch on equalised faces;
