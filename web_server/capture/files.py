@@ -22,8 +22,8 @@ def media_path(media_dir: Path, relative: str) -> Path:
 def staged_media(
     settings: Settings, attempt_id: int, modality: str, data: bytes, content_type: str, keep: bool = True
 ) -> contextlib.AbstractContextManager[media_store.StagedFile | None]:
-    """The bytes as a file under MEDIA_DIR/attempts/<attempt>/<modality>/ (owner-only), published when
-    the `with` block (which stores and commits the rows) succeeds, removed when it fails; None: not kept."""
+    """The bytes as a file under MEDIA_DIR/attempts/<attempt>/<modality>/ (owner-only), in place before
+    the `with` block stores and commits the rows, removed when it fails; None: not kept."""
     if not keep:
         return contextlib.nullcontext(None)
     table = IMAGE_EXTENSIONS if modality == Modality.face else AUDIO_EXTENSIONS

@@ -1,9 +1,9 @@
 """Media files on disk, owner-only (folders 0700, files 0600), stored atomically with their database rows.
 
-`staged()` writes the bytes to a temporary name in the final folder and yields the final relative path; the
-caller stores the rows and commits inside the block. On success the file is renamed to its final name; on
-any error the temporary file is removed, so no file is ever left without its row (nor a row pointing to a
-half-written file).
+`staged()` writes the bytes to a temporary name in the final folder, renames the complete file to its final
+name and yields that relative path; the caller stores the rows and commits inside the block. On any error
+the file is removed, so no file is left without its row, and a row is never committed before its whole file
+is in place (an analysis worker may claim the row the moment it is committed).
 """
 
 from __future__ import annotations
@@ -58,16 +58,17 @@ class StagedFile:
 
 @contextlib.contextmanager
 def staged(media_dir: Path, folder: str, suffix: str, data: bytes) -> Iterator[StagedFile]:
-    """Yield a `StagedFile` for `data` under `media_dir/folder`; published (renamed) when the block ends
-    without an error, removed otherwise."""
+    """Yield a `StagedFile` for `data` under `media_dir/folder`, already complete under its final name;
+    removed when the block (which stores and commits its rows) fails."""
     name = f"{uuid.uuid4().hex}{suffix}"
     target_dir = private_dir(media_dir, folder)
     staged_file = StagedFile(f"{folder}/{name}", target_dir / f"{name}.part", target_dir / name)
-    write_private(staged_file.temporary, data)
     try:
+        write_private(staged_file.temporary, data)
+        staged_file.temporary.replace(staged_file.final)  # atomic: never seen half-written
         yield staged_file
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            staged_file.temporary.unlink()
+        for path in (staged_file.temporary, staged_file.final):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
         raise
-    staged_file.temporary.replace(staged_file.final)
