@@ -3,16 +3,14 @@
 Steps (one training at a time on the machine: run under the training lock, in the background)::
 
     T="flock /tmp/fasel-train.lock nohup .venv/bin/python -u -m ai_server.training.train_ser"
-    $T train v3 > /tmp/ser-v3.log 2>&1 &    # train member v3, scoring held-out speakers every epoch
-    $T train v3b > /tmp/ser-v3b.log 2>&1 &  # more members: other seeds and data mixes (MEMBERS)
-    $T train v3c > /tmp/ser-v3c.log 2>&1 &
-    .venv/bin/python -m ai_server.training.train_ser export v3 v3b v3c  # mean of best epochs -> ser.keras
-    # then each member fine-tuned with half the held-out speakers (measured on the other half), and with all
-    # of them (served as 2.2.0):
-    $T finetune v3 v3b v3c --add half > /tmp/ser-ft-half.log 2>&1 &
-    $T finetune v3 v3b v3c --add all > /tmp/ser-ft-all.log 2>&1 &
-    .venv/bin/python -m ai_server.training.train_ser export v3 v3b v3c --all-speakers
-    # then the functionals classifier mixed into ``overall`` (served as 2.3.0; rewrites ser.json's version)
+    $T train r4 > /tmp/ser-r4.log 2>&1 &  # train member r4, scoring held-out speakers every epoch
+    # (the CNN members v3, v3b and v3c, served together as 2.1.0-2.3.0, train the same way)
+    .venv/bin/python -m ai_server.training.train_ser export r4  # best epoch (several: their mean) -> ser.keras
+    # then fine-tuned with half the held-out speakers (measured on the other half), and with all of them:
+    $T finetune r4 --add half > /tmp/ser-ft-half.log 2>&1 &
+    $T finetune r4 --add all > /tmp/ser-ft-all.log 2>&1 &
+    .venv/bin/python -m ai_server.training.train_ser export r4 --all-speakers
+    # then the functionals classifier mixed into ``overall`` (rewrites ser.json and ser_metrics.json)
     .venv/bin/python -m ai_server.training.train_ser_functionals
 
 Held out for selection, whole speakers of every corpus (``HELD_OUT``): RAVDESS actors 15-18 (two male, two
@@ -45,7 +43,6 @@ from ai_server.training.data_ser import CORPORA, LABELS, VARIANTS, Clip, load_se
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 RUNS_ROOT = Path("/tmp/fasel-ser-runs")
 REPRESENTATION = "logmel"  # per-window standardised log-mel: level-free, as microphones differ
-EPOCHS = 45
 BATCH = 64
 
 
@@ -55,15 +52,19 @@ class Member:
 
     seed: int
     windows_per_clip: dict[str, int]  # RAVDESS is small and the only corpus with calm
+    architecture: str = "cnn"  # ``build_ser_model``: "cnn" or "crnn"
+    epochs: int = 45
 
 
 MEMBERS = {
     "v3": Member(20261202, {"ravdess": 3, "crema-d": 1, "tess": 1}),
     "v3b": Member(7, {"ravdess": 3, "crema-d": 2, "tess": 1}),  # another seed, more CREMA-D per epoch
     "v3c": Member(11, {"ravdess": 4, "crema-d": 1, "tess": 1}),  # another seed, more RAVDESS per epoch
+    # another architecture, fewer epochs of more CREMA-D windows (as many windows in all as v3's 45)
+    "r4": Member(23, {"ravdess": 3, "crema-d": 2, "tess": 1}, "crnn", epochs=30),
 }
 EQ_DB = 6.0
-MODEL_VERSION = "2.2.0"
+MODEL_VERSION = "2.4.0"
 HELD_OUT = {
     "ravdess": {f"ravdess:{a}" for a in range(15, 19)},
     "crema-d": {f"crema-d:{a}" for a in range(1064, 1076)},
@@ -98,23 +99,28 @@ def is_held_out(clip: Clip) -> bool:
     return clip.speaker in HELD_OUT[clip.corpus]
 
 
-def build_ser_model(name: str = "ser_logmel"):
-    """CNN over a window: 4 conv blocks, frequency folded into channels, attention + max pooling over time."""
+def build_ser_model(architecture: str = "cnn"):
+    """Network over a window: 4 conv blocks, frequency folded into channels, then attention + max pooling
+    over time. ``cnn`` pools time in every block (6 frames left); ``crnn`` pools it in the first two only
+    and reads the 25 frames left with a bidirectional GRU."""
     keras = _keras()
     layers = keras.layers
+    time_pools = {"cnn": 4, "crnn": 2}[architecture]
     inp = keras.Input(input_shape(REPRESENTATION), name="window")
     x = inp
     for i, filters in enumerate((16, 32, 64, 128)):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
         x = layers.BatchNormalization()(x)
         x = layers.ReLU()(x)
-        x = layers.MaxPooling2D(2)(x)
+        x = layers.MaxPooling2D((2, 2) if i < time_pools else (2, 1))(x)
         if i >= 1:
             x = layers.SpatialDropout2D(0.1)(x)
     _, freq, time_steps, channels = x.shape
     x = layers.Permute((2, 1, 3))(x)
     x = layers.Reshape((time_steps, freq * channels))(x)
     x = layers.Dense(128, activation="relu")(x)
+    if architecture == "crnn":
+        x = layers.Bidirectional(layers.GRU(64, return_sequences=True))(x)
     attn = layers.Softmax(axis=1)(layers.Dense(1)(x))  # which frames carry the emotion
     pooled = layers.Dot(axes=1)([attn, x])
     x = layers.Concatenate()([layers.Flatten()(pooled), layers.GlobalMaxPooling1D()(x)])
@@ -122,7 +128,7 @@ def build_ser_model(name: str = "ser_logmel"):
     x = layers.Dense(128, activation="relu")(x)
     x = layers.Dropout(0.2)(x)
     out = layers.Dense(len(LABELS), activation="softmax", name="emotion")(x)
-    return keras.Model(inp, out, name=name)
+    return keras.Model(inp, out, name=f"ser_{architecture}")
 
 
 def spec_augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -302,7 +308,7 @@ def run_train(name: str, epochs: int) -> None:
     clips = load_ser_corpora()
     held = HeldOut([c for c in clips if is_held_out(c)])
     train = [c for c in clips if not is_held_out(c)]
-    fit(build_ser_model(), member, train, held, RUNS_ROOT / name, epochs, PEAK_LR)
+    fit(build_ser_model(member.architecture), member, train, held, RUNS_ROOT / name, epochs, PEAK_LR)
 
 
 def run_finetune(names: list[str], epochs: int, add: str) -> None:
@@ -406,6 +412,7 @@ def run_export(names: list[str], all_speakers: bool) -> None:
         member, history = MEMBERS[name], json.loads((RUNS_ROOT / name / "history.json").read_text())
         selected[name] = keras.models.load_model(RUNS_ROOT / name / "best.keras", compile=False)
         members[name] = {
+            "architecture": member.architecture,
             "seed": member.seed,
             "windows_per_clip": member.windows_per_clip,
             "epochs": len(history),
@@ -453,7 +460,12 @@ def run_export(names: list[str], all_speakers: bool) -> None:
             else "RAVDESS speech actors 1-14, CREMA-D actors 1001-1063, TESS YAF"
         )
         + " (16 kHz; augmented: speed, noise, reverberation, Opus 6-16 kbit/s, EQ, SpecAugment)",
-        "ensemble": f"mean of {len(names)} networks' window probabilities ({', '.join(names)})",
+        "members": names,
+        "ensemble": (
+            f"mean of {len(names)} networks' window probabilities ({', '.join(names)})"
+            if len(names) > 1
+            else f"one network ({names[0]}, {MEMBERS[names[0]].architecture})"
+        ),
         "licence": (
             "CC BY-NC-SA 4.0 (RAVDESS) and CC BY-NC-ND 4.0 (TESS): non-commercial use only; CREMA-D is ODbL"
         ),
@@ -483,7 +495,7 @@ def main() -> None:
     )
     parser.add_argument("step", choices=["train", "finetune", "export"])
     parser.add_argument("members", nargs="+", choices=sorted(MEMBERS), help="train: one; export: all served")
-    parser.add_argument("--epochs", type=int, help=f"train: {EPOCHS}; finetune: {FINETUNE_EPOCHS}")
+    parser.add_argument("--epochs", type=int, help=f"train: the member's; finetune: {FINETUNE_EPOCHS}")
     parser.add_argument(
         "--add", choices=sorted(ADDED), default="all", help="finetune: which held-out speakers"
     )
@@ -492,7 +504,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.step == "train":
-        run_train(args.members[0], args.epochs or EPOCHS)
+        run_train(args.members[0], args.epochs or MEMBERS[args.members[0]].epochs)
     elif args.step == "finetune":
         run_finetune(args.members, args.epochs or FINETUNE_EPOCHS, args.add)
     else:

@@ -1,8 +1,8 @@
 """Fit the served SER's second part: a linear classifier on each answer's ComParE functionals, fused with the
 CNN ensemble's ``overall`` (``ai_server/audio/functionals.py``).
 
-Run after ``train_ser`` (it needs the CNN members' runs in ``RUNS_ROOT``: the selection models and those
-fine-tuned with half of the held-out speakers)::
+Run after ``train_ser export --all-speakers`` (it needs the served members' runs in ``RUNS_ROOT``: the
+selection models and those fine-tuned with half of the held-out speakers)::
 
     .venv/bin/python -m ai_server.training.train_ser_functionals
 
@@ -30,7 +30,6 @@ from ai_server.training.data_ser import CACHE_DIR, Clip, load_ser_corpora
 
 C_GRID = (3e-4, 1e-3, 3e-3)
 WEIGHT_GRID = (0.2, 0.3, 0.4, 0.5)
-MODEL_VERSION = "2.3.0"
 HEAD_FILE = "ser_functionals.npz"
 
 
@@ -71,7 +70,9 @@ def fit_head(x: np.ndarray, y: np.ndarray, c: float) -> LinearHead:
 
 
 def main() -> None:
-    names = list(ts.MEMBERS)
+    meta_path, metrics_path = ts.MODELS_DIR / "ser.json", ts.MODELS_DIR / "ser_metrics.json"
+    meta, metrics = json.loads(meta_path.read_text()), json.loads(metrics_path.read_text())
+    names = meta["members"]  # what ``train_ser export`` serves
     clips = load_ser_corpora()
     x, y = clip_features(clips), np.asarray([c.label for c in clips])
     held_mask = np.asarray([ts.is_held_out(c) for c in clips])
@@ -111,11 +112,9 @@ def main() -> None:
 
     # 3. the served head: every speaker
     fit_head(x, y, c).save(ts.MODELS_DIR / HEAD_FILE)
-    meta_path, metrics_path = ts.MODELS_DIR / "ser.json", ts.MODELS_DIR / "ser_metrics.json"
-    meta, metrics = json.loads(meta_path.read_text()), json.loads(metrics_path.read_text())
     cnn_temperature = meta.get("functionals", {}).get("cnn_temperature", meta["temperature"])
     meta.update(
-        version=MODEL_VERSION,
+        version=ts.MODEL_VERSION,
         temperature=calibration["temperature"],
         uncertain_below=calibration["uncertain_below"],
         val_accuracy=round(ts.selection_score({k: v["accuracy"] for k, v in report.items()}), 4),
@@ -129,7 +128,7 @@ def main() -> None:
         },
     )
     meta["ensemble"] = meta["ensemble"].split(";")[0] + (
-        f"; overall = {1 - w:g} x their speech- and level-weighted window mean + {w:g} x a logistic "
+        f"; overall = {1 - w:g} x the speech- and level-weighted window mean + {w:g} x a logistic "
         f"regression on the answer's openSMILE {FEATURE_SET} functionals"
     )
     meta["val_protocol"] = meta["val_protocol"].split("; fused")[0] + (
