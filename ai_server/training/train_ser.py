@@ -62,9 +62,11 @@ MEMBERS = {
     "v3c": Member(11, {"ravdess": 4, "crema-d": 1, "tess": 1}),  # another seed, more RAVDESS per epoch
     # another architecture, fewer epochs of more CREMA-D windows (as many windows in all as v3's 45)
     "r4": Member(23, {"ravdess": 3, "crema-d": 2, "tess": 1}, "crnn", epochs=30),
+    # r4 again with another seed and more RAVDESS windows; served beside r4 from 2.5.0
+    "r5": Member(29, {"ravdess": 4, "crema-d": 2, "tess": 1}, "crnn", epochs=30),
 }
 EQ_DB = 6.0
-MODEL_VERSION = "2.4.0"
+MODEL_VERSION = "2.5.0"
 HELD_OUT = {
     "ravdess": {f"ravdess:{a}" for a in range(15, 19)},
     "crema-d": {f"crema-d:{a}" for a in range(1064, 1076)},
