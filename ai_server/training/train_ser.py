@@ -4,12 +4,12 @@ Steps (one training at a time on the machine: run under the training lock, in th
 
     T="flock /tmp/fasel-train.lock nohup .venv/bin/python -u -m ai_server.training.train_ser"
     $T train r4 > /tmp/ser-r4.log 2>&1 &  # train member r4, scoring held-out speakers every epoch
-    # (the CNN members v3, v3b and v3c, served together as 2.1.0-2.3.0, train the same way)
-    .venv/bin/python -m ai_server.training.train_ser export r4  # best epoch (several: mean) -> ser.keras
+    # (then r5; the CNN members v3, v3b and v3c, served together as 2.1.0-2.3.0, train the same way)
+    .venv/bin/python -m ai_server.training.train_ser export r4 r5  # best epochs' mean -> ser.keras
     # then fine-tuned with half the held-out speakers (measured on the other half), and with all of them:
-    $T finetune r4 --add half > /tmp/ser-ft-half.log 2>&1 &
-    $T finetune r4 --add all > /tmp/ser-ft-all.log 2>&1 &
-    .venv/bin/python -m ai_server.training.train_ser export r4 --all-speakers
+    $T finetune r4 r5 --add half > /tmp/ser-ft-half.log 2>&1 &
+    $T finetune r4 r5 --add all > /tmp/ser-ft-all.log 2>&1 &
+    .venv/bin/python -m ai_server.training.train_ser export r4 r5 --all-speakers
     # then the functionals classifier mixed into ``overall`` (rewrites ser.json and ser_metrics.json)
     .venv/bin/python -m ai_server.training.train_ser_functionals
 
