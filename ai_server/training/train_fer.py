@@ -29,8 +29,13 @@ machine's training lock, e.g.::
     # tried after 1.4.0, not served: the 1.4.0 ensemble distilled into one network (the card says why)
     flock /tmp/fasel-train.lock .venv/bin/python -m ai_server.training.train_fer member --name res32kd \
         --epochs 8 --max-minutes 75 --include-holdout
+    # served 2.0.0: members trained from scratch on a GPU by train_fer_gpu.py (its docstring), imported here
+    .venv/bin/python -m ai_server.training.train_fer import-torch --name g48 OUT/g48.npz   # and g64b
+    .venv/bin/python -m ai_server.training.train_fer ensemble g48 g64b --tta none --version 2.0.0
 
 Members (``member --name``):
+- ``g48``, ``g64``, ``g64d``, ``g48b``, ``g64b``: residual networks (``build_resnet_stages``) trained from
+  scratch in PyTorch on a GPU (``train_fer_gpu.py``), imported by ``import-torch``; served: g48, g64b.
 - ``cnn`` / ``cnn24``: a compact VGG-style CNN (width 16 / 24) trained from scratch on equalised faces;
   ``cnn24b``: ``cnn24`` with another seed (``--epochs 56 --include-holdout``; not served, see the card).
 - ``res32``: a small residual CNN trained from scratch on unequalised faces with random erasing.
