@@ -285,7 +285,7 @@ MEMBERS = {
     ),
     **{
         name: Member(partial(build_resnet_stages, *ARCHS[arch], head="head"), 0.1, False, _GPU, seed, rafdb=2)
-        for name, (arch, seed, _) in GPU_MEMBERS.items()
+        for name, (arch, seed) in GPU_MEMBERS.items()
     },
 }
 
