@@ -283,8 +283,11 @@ MEMBERS = {
     "res32kd": Member(
         partial(served_member, "res32raf"), 5e-4, False, _KD, 95, erase=True, rafdb=1, teacher=0.7
     ),
+    # trained by train_fer_gpu.py (SGD, 0.1); the learning rate here is AdamW's, should ``member`` train one
     **{
-        name: Member(partial(build_resnet_stages, *ARCHS[arch], head="head"), 0.1, False, _GPU, seed, rafdb=2)
+        name: Member(
+            partial(build_resnet_stages, *ARCHS[arch], head="head"), 2e-3, False, _GPU, seed, rafdb=2
+        )
         for name, (arch, seed) in GPU_MEMBERS.items()
     },
 }
