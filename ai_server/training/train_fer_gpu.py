@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-# name -> (stem width, ((channels, blocks) per stage at 24, 12 and 6 px), dropout); mirrored in train_fer.py
+# name -> (stem width, ((channels, blocks) per stage at 24, 12 and 6 px), dropout); train_fer builds the twins
 ARCHS = {
     "r48": (32, ((48, 2), (96, 2), (192, 2)), 0.4),
     "r64": (32, ((64, 2), (128, 2), (256, 2)), 0.4),
@@ -207,14 +207,15 @@ def train(
     gen = torch.Generator(device=dev)
     gen.manual_seed(seed)
     f = unpack(data)
-    xs, ys = [f["xf"]] + [f["xr"]] * raf_copies, [f["yf"]] + [f["yr"]] * raf_copies
-    checks = {"val": (f["xv"], f["yv"]), "raf_hold": (f["xh"], f["yh"])}
 
-    def tensor(x):
-        return torch.as_tensor(x, device=dev).float().div_(127.5).sub_(1.0)[:, None]
+    def tensors(x: np.ndarray, y: np.ndarray):
+        faces = torch.as_tensor(x, device=dev).float().div_(127.5).sub_(1.0)[:, None]
+        return faces, torch.as_tensor(y, device=dev)
 
-    x_train, y_train = tensor(np.concatenate(xs)), torch.as_tensor(np.concatenate(ys), device=dev)
-    checks = {k: (tensor(x), torch.as_tensor(y, device=dev)) for k, (x, y) in checks.items()}
+    x_train, y_train = tensors(
+        np.concatenate([f["xf"]] + [f["xr"]] * raf_copies), np.concatenate([f["yf"]] + [f["yr"]] * raf_copies)
+    )
+    checks = {"val": tensors(f["xv"], f["yv"]), "raf_hold": tensors(f["xh"], f["yh"])}
     net = build(arch).to(dev).to(memory_format=torch.channels_last)
     decay = [p for p in net.parameters() if p.ndim > 1]
     no_decay = [p for p in net.parameters() if p.ndim <= 1]
