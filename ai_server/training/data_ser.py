@@ -89,11 +89,16 @@ def corpus_files(corpus: str, data_dir: Path = DATA_DIR) -> list[tuple[Path, str
     raise ValueError(f"unknown corpus {corpus!r}")
 
 
+def pinkish(white: np.ndarray) -> np.ndarray:
+    """White noise integrated, its drift removed: power falling with frequency."""
+    noise = np.cumsum(white)
+    return noise - np.convolve(noise, np.ones(801) / 801, mode="same")
+
+
 def _noise(n: int, rng: np.random.Generator) -> np.ndarray:
     noise = rng.standard_normal(n).astype(np.float32)
-    if rng.random() < 0.5:  # pink-ish: integrate white noise, remove drift
-        noise = np.cumsum(noise)
-        noise -= np.convolve(noise, np.ones(801) / 801, mode="same")
+    if rng.random() < 0.5:
+        noise = pinkish(noise)
     return noise / (np.std(noise) + 1e-9)
 
 

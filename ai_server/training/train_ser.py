@@ -12,6 +12,9 @@ Steps (one training at a time on the machine: run under the training lock, in th
     .venv/bin/python -m ai_server.training.train_ser export r4 r5 --all-speakers
     # then the functionals classifier mixed into ``overall`` (rewrites ser.json and ser_metrics.json)
     .venv/bin/python -m ai_server.training.train_ser_functionals
+    # members t6-t9 are trained in PyTorch instead, on a GPU (train_ser_gpu.py, all three stages in one
+    # run), and imported here into the same run directories
+    .venv/bin/python -m ai_server.training.train_ser import-torch t6 --weights OUT/t6.npz
 
 Held out for selection, whole speakers of every corpus (``HELD_OUT``): RAVDESS actors 15-18 (two male, two
 female), CREMA-D actors 1064-1075 and TESS's older speaker OAF. Every other clip trains. A held-out clip is
@@ -64,6 +67,11 @@ MEMBERS = {
     "r4": Member(23, {"ravdess": 3, "crema-d": 2, "tess": 1}, "crnn", epochs=30),
     # r4 again with another seed and more RAVDESS windows; served beside r4 from 2.5.0
     "r5": Member(29, {"ravdess": 4, "crema-d": 2, "tess": 1}, "crnn", epochs=30),
+    # r4's and r5's recipes with other seeds, trained in PyTorch (train_ser_gpu.py; import-torch)
+    "t6": Member(31, {"ravdess": 3, "crema-d": 2, "tess": 1}, "crnn", epochs=30),
+    "t7": Member(37, {"ravdess": 4, "crema-d": 2, "tess": 1}, "crnn", epochs=30),
+    "t8": Member(41, {"ravdess": 3, "crema-d": 2, "tess": 1}, "crnn", epochs=30),
+    "t9": Member(43, {"ravdess": 4, "crema-d": 2, "tess": 1}, "crnn", epochs=30),
 }
 EQ_DB = 6.0
 MODEL_VERSION = "2.5.0"
@@ -328,6 +336,32 @@ def run_finetune(names: list[str], epochs: int, add: str) -> None:
         fit(model, member, train, held, RUNS_ROOT / f"{name}-{add}", epochs, FINETUNE_LR)
 
 
+def import_torch(name: str, weights: Path) -> None:
+    """A member trained by ``train_ser_gpu`` (its ``.npz``) into Keras twins: the selected epoch as
+    ``RUNS_ROOT/<name>/best.keras``, the fine-tunings as ``<name>-half`` and ``<name>-all``'s
+    ``final.keras``, each with its history, as ``train`` and ``finetune`` leave them; the twin is first
+    checked against the probabilities the PyTorch run wrote."""
+    stages = {
+        "best": (name, "best.keras"),
+        "half": (f"{name}-half", "final.keras"),
+        "all": (f"{name}-all", "final.keras"),
+    }
+    with np.load(weights) as f:
+        for stage, (run, file) in stages.items():
+            model = build_ser_model(MEMBERS[name].architecture)
+            model.set_weights([f[k] for k in sorted(k for k in f.files if k.startswith(f"{stage}/"))])
+            if stage == "best":
+                probs = model.predict(f["probe_x"].transpose(0, 2, 3, 1), verbose=0)
+                gap = float(np.abs(probs - f["probe_p"]).max())
+                print(f"{name}: epoch {int(f['selected'])}, largest probability gap to PyTorch: {gap:.1e}")
+                if gap > 1e-3:
+                    raise SystemExit(f"{name}: the Keras twin does not reproduce the PyTorch network")
+            (RUNS_ROOT / run).mkdir(parents=True, exist_ok=True)
+            model.save(RUNS_ROOT / run / file)
+            history = json.loads(str(f[f"history/{stage}"]))
+            (RUNS_ROOT / run / "history.json").write_text(json.dumps(history, indent=1))
+
+
 def confusion(y_true: np.ndarray, y_pred: np.ndarray) -> list[list[int]]:
     m = np.zeros((len(LABELS), len(LABELS)), dtype=int)
     np.add.at(m, (y_true, y_pred), 1)
@@ -495,7 +529,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("step", choices=["train", "finetune", "export"])
+    parser.add_argument("step", choices=["train", "finetune", "export", "import-torch"])
     parser.add_argument("members", nargs="+", choices=sorted(MEMBERS), help="train: one; export: all served")
     parser.add_argument("--epochs", type=int, help=f"train: the member's; finetune: {FINETUNE_EPOCHS}")
     parser.add_argument(
@@ -504,9 +538,12 @@ def main() -> None:
     parser.add_argument(
         "--all-speakers", action="store_true", help="export: the members fine-tuned with every speaker"
     )
+    parser.add_argument("--weights", type=Path, help="import-torch: the .npz train_ser_gpu.py wrote")
     args = parser.parse_args()
     if args.step == "train":
         run_train(args.members[0], args.epochs or MEMBERS[args.members[0]].epochs)
+    elif args.step == "import-torch":
+        import_torch(args.members[0], args.weights)
     elif args.step == "finetune":
         run_finetune(args.members, args.epochs or FINETUNE_EPOCHS, args.add)
     else:
