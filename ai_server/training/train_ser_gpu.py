@@ -24,6 +24,9 @@ and a probe (32 windows and the selected epoch's probabilities) for the import t
 
     python -m ai_server.training.train_ser_gpu pack .gpu/speech.npz                # here (data + cache)
     python train_ser_gpu.py train .gpu/speech.npz OUT --name t6                    # there (PyTorch)
+    # a lease runs the four members side by side (one call, carry: .gpu/speech.npz; 8 files come back):
+    #   for n in t6 t7 t8 t9; do python3 ai_server/training/train_ser_gpu.py train .gpu/speech.npz $OUT \
+    #     --name $n > $OUT/$n.log 2>&1 & done; wait
     python -m ai_server.training.train_ser import-torch t6 --weights OUT/t6.npz     # here -> RUNS_ROOT
 """
 
@@ -155,7 +158,7 @@ def keras_weights(net) -> list[np.ndarray]:
     GRU kernels with Keras' gate order (z, r, h; PyTorch's is r, z, n) and its two bias rows."""
 
     def a(t) -> np.ndarray:
-        return t.detach().float().cpu().numpy()
+        return t.detach().float().cpu().numpy().copy()  # not a view of a tensor that trains on
 
     def gates(t) -> np.ndarray:
         r, z, n = np.split(a(t), 3, axis=0)
