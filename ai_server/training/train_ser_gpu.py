@@ -69,6 +69,7 @@ VARIANTS = ("orig", "speed0.9", "speed1.1", "noise", "reverb", "opus")
 def pack(path: Path) -> None:
     """The clips' original mel dB as one JPEG mosaic, with what ``Speech`` needs beside it."""
     import cv2
+    import librosa
 
     from ai_server.audio.decode import SAMPLE_RATE, load_speech
     from ai_server.audio.features import FMAX, FMIN, mel_db, speech_windows, window_ranges
@@ -92,14 +93,15 @@ def pack(path: Path) -> None:
     for i in held:
         served = speech_windows(load_speech(Path(clips[i].path).read_bytes()), "logmel")
         cuts = window_ranges(lengths[i])
-        assert len(cuts) == len(served.weights), clips[i].path
+        if len(cuts) != len(served.weights):
+            raise RuntimeError(f"{clips[i].path}: the mel cache is not the served decode's")
         ranges += cuts
         weights += list(served.weights)
         owner += [i] * len(cuts)
     white = np.random.default_rng(0).standard_normal(10 * SAMPLE_RATE).astype(np.float32)
-    # data_ser's white and pink noise: their mean mel power per band, summing to 1
+    # data_ser's white and pink noise of unit variance: their mean mel power per band
     shapes = [np.mean(10 ** (mel_db(n / np.std(n)) / 10), axis=1) for n in (white, pinkish(white))]
-    import librosa
+    hz = librosa.mel_frequencies(N_MELS + 2, fmin=FMIN, fmax=FMAX)[1:-1]
 
     np.savez(
         path,
@@ -113,8 +115,9 @@ def pack(path: Path) -> None:
         held_ranges=np.asarray(ranges, np.int32),
         held_weights=np.asarray(weights, np.float64),
         held_owner=np.asarray(owner, np.int32),
-        noise_shapes=np.stack([s / s.sum() for s in shapes]).astype(np.float32),
-        mel_hz=librosa.mel_frequencies(N_MELS + 2, fmin=FMIN, fmax=FMAX)[1:-1].astype(np.float32),
+        noise_shapes=np.stack(shapes).astype(np.float32),
+        mel_hz=hz.astype(np.float32),
+        band_shares=(np.gradient(hz) / (SAMPLE_RATE / 2)).astype(np.float32),  # of 0-8 kHz, per mel band
     )
 
 
@@ -206,6 +209,7 @@ class Speech:
         self.warps = torch.as_tensor(
             np.stack([np.interp(hz / s, hz, np.arange(N_MELS)) for s in (1.0, 0.9, 1.1)]), device=dev
         ).float()
+        self.band_shares = torch.as_tensor(d["band_shares"], device=dev)
         self.cutoffs = torch.as_tensor(
             [np.searchsorted(hz, c) for c in (4000.0, 6000.0, 8000.0)], device=dev
         )  # codec band limits as first mel bins lost
@@ -284,9 +288,12 @@ class Speech:
         left = torch.where((length <= WINDOW) & (u() < 0.5), left, 0)
         db, valid = self.db(clip, start, left, length.clamp(max=WINDOW), speed)
         power = 10 ** (db / 10)
-        signal = (power * valid[:, None]).sum((1, 2)) / (valid.sum(1) * N_MELS)  # mean power per bin
+        # the waveform's power, as data_ser's SNR takes it: each band's power over white noise's of unit
+        # variance is the spectrum's level there, times the band's share of 0-8 kHz
+        level = (power * valid[:, None]).sum(2) / valid.sum(1, keepdim=True) / self.noise_shapes[0]
+        signal = (level * self.band_shares).sum(1)
         pink = (u() < 0.5).long()
-        noise = self.noise_shapes[pink] * N_MELS * (signal / 10 ** (u(5, 30) / 10))[:, None]
+        noise = self.noise_shapes[pink] * (signal / 10 ** (u(5, 30) / 10))[:, None]
         noisy = power + noise[:, :, None]
         # a room: each band's power plus an exponentially decaying tail of 0.09-1 of its energy (as
         # data_ser's room, which starts within the first frame)
