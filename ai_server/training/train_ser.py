@@ -348,6 +348,9 @@ def import_torch(name: str, weights: Path) -> None:
     }
     with np.load(weights) as f:
         for stage, (run, file) in stages.items():
+            if f"history/{stage}" not in f.files:  # a run the lease cut short
+                print(f"{name}: no {stage} stage in {weights}")
+                continue
             model = build_ser_model(MEMBERS[name].architecture)
             model.set_weights([f[k] for k in sorted(k for k in f.files if k.startswith(f"{stage}/"))])
             if stage == "best":

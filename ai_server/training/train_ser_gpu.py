@@ -461,15 +461,21 @@ def train(data_path: Path, out: Path, name: str, epochs: int, finetune_epochs: i
     result |= {"probe_x": probe_x.cpu().numpy(), "probe_p": probe_p.cpu().numpy(), "selected": selected}
     result |= {f"best/w{i:02d}": w for i, w in enumerate(keras_weights(net))}
     result["history/best"] = json.dumps(history)
+    save(result, out / f"{name}.npz")
     for stage, added in (("half", data.half), ("all", held)):
         net.load_state_dict(state)
         gen.manual_seed(seed)
         history, _ = fit(data, net, name, ~held | added, held & ~added, finetune_epochs, FINETUNE_LR, gen)
         result |= {f"{stage}/w{i:02d}": w for i, w in enumerate(keras_weights(net))}
         result[f"history/{stage}"] = json.dumps(history)
-    np.savez_compressed(out / f"{name}.tmp.npz", **result)
-    (out / f"{name}.tmp.npz").replace(out / f"{name}.npz")
+        save(result, out / f"{name}.npz")
     print(f"{name}: done, selected epoch {selected}", flush=True)
+
+
+def save(result: dict, path: Path) -> None:
+    """Each stage as it ends, so that a run cut short by the lease still returns the stages it finished."""
+    np.savez_compressed(path.with_suffix(".tmp.npz"), **result)
+    path.with_suffix(".tmp.npz").replace(path)
 
 
 def main() -> None:
