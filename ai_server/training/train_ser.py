@@ -42,6 +42,7 @@ from ai_server.audio.decode import load_speech
 from ai_server.audio.features import WINDOW_FRAMES, aggregate, input_shape, speech_windows, window_input
 from ai_server.training.calibration import calibration_report
 from ai_server.training.data_ser import CORPORA, LABELS, VARIANTS, Clip, load_ser_corpora
+from ai_server.training.train_ser_gpu import CRNNS
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 RUNS_ROOT = Path("/tmp/fasel-ser-runs")
@@ -55,7 +56,7 @@ class Member:
 
     seed: int
     windows_per_clip: dict[str, int]  # RAVDESS is small and the only corpus with calm
-    architecture: str = "cnn"  # ``build_ser_model``: "cnn" or "crnn"
+    architecture: str = "cnn"  # ``build_ser_model``: "cnn", "crnn" or "crnn_wide"
     epochs: int = 45
 
 
@@ -72,6 +73,9 @@ MEMBERS = {
     "t7": Member(37, {"ravdess": 4, "crema-d": 2, "tess": 1}, "crnn", epochs=30),
     "t8": Member(41, {"ravdess": 3, "crema-d": 2, "tess": 1}, "crnn", epochs=30),
     "t9": Member(43, {"ravdess": 4, "crema-d": 2, "tess": 1}, "crnn", epochs=30),
+    # wider networks (4x the weights), longer: for a GPU
+    "w10": Member(47, {"ravdess": 3, "crema-d": 2, "tess": 1}, "crnn_wide", epochs=40),
+    "w11": Member(53, {"ravdess": 4, "crema-d": 2, "tess": 1}, "crnn_wide", epochs=40),
 }
 EQ_DB = 6.0
 MODEL_VERSION = "2.5.0"
@@ -111,14 +115,16 @@ def is_held_out(clip: Clip) -> bool:
 
 def build_ser_model(architecture: str = "cnn"):
     """Network over a window: 4 conv blocks, frequency folded into channels, then attention + max pooling
-    over time. ``cnn`` pools time in every block (6 frames left); ``crnn`` pools it in the first two only
-    and reads the 25 frames left with a bidirectional GRU."""
+    over time. ``cnn`` pools time in every block (6 frames left); the recurrent ones (``CRNNS``: ``crnn``
+    and the wider ``crnn_wide``) pool it in the first two only and read the 25 frames left with a
+    bidirectional GRU."""
     keras = _keras()
     layers = keras.layers
-    time_pools = {"cnn": 4, "crnn": 2}[architecture]
+    convs, frame, units, head = CRNNS["crnn" if architecture == "cnn" else architecture]  # CNNs: no GRU
+    time_pools = 4 if architecture == "cnn" else 2
     inp = keras.Input(input_shape(REPRESENTATION), name="window")
     x = inp
-    for i, filters in enumerate((16, 32, 64, 128)):
+    for i, filters in enumerate(convs):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
         x = layers.BatchNormalization()(x)
         x = layers.ReLU()(x)
@@ -128,14 +134,14 @@ def build_ser_model(architecture: str = "cnn"):
     _, freq, time_steps, channels = x.shape
     x = layers.Permute((2, 1, 3))(x)
     x = layers.Reshape((time_steps, freq * channels))(x)
-    x = layers.Dense(128, activation="relu")(x)
-    if architecture == "crnn":
-        x = layers.Bidirectional(layers.GRU(64, return_sequences=True))(x)
+    x = layers.Dense(frame, activation="relu")(x)
+    if architecture in CRNNS:
+        x = layers.Bidirectional(layers.GRU(units, return_sequences=True))(x)
     attn = layers.Softmax(axis=1)(layers.Dense(1)(x))  # which frames carry the emotion
     pooled = layers.Dot(axes=1)([attn, x])
     x = layers.Concatenate()([layers.Flatten()(pooled), layers.GlobalMaxPooling1D()(x)])
     x = layers.Dropout(0.4)(x)
-    x = layers.Dense(128, activation="relu")(x)
+    x = layers.Dense(head, activation="relu")(x)
     x = layers.Dropout(0.2)(x)
     out = layers.Dense(len(LABELS), activation="softmax", name="emotion")(x)
     return keras.Model(inp, out, name=f"ser_{architecture}")

@@ -1,7 +1,7 @@
 """Train SER CRNN members in PyTorch, on a GPU (the GPU machine has PyTorch, not TensorFlow or PyAV) or here.
 
-The network is the twin of ``train_ser.build_ser_model("crnn")`` layer for layer; its weights, in the order
-of the Keras model's ``weights``, load into the Keras graph that is served (``train_ser.py import-torch``).
+The network is the twin of ``train_ser.build_ser_model`` (``CRNNS``) layer for layer; its weights, in the
+order of the Keras model's ``weights``, load into the Keras graph that is served (``train_ser import-torch``).
 One run does what ``train_ser train`` and then ``finetune --add half`` and ``--add all`` do with Keras, with
 its recipe (windows per clip, class weights, AdamW, warm-up and cosine, label smoothing, EQ curve, crop or
 shift, SpecAugment), batched on the device:
@@ -24,9 +24,9 @@ and a probe (32 windows and the selected epoch's probabilities) for the import t
 
     python -m ai_server.training.train_ser_gpu pack .gpu/speech.npz                # here (data + cache)
     python train_ser_gpu.py train .gpu/speech.npz OUT --name t6                    # there (PyTorch)
-    # a lease runs the four members side by side (one call, carry: .gpu/speech.npz; 8 files come back):
-    #   for n in t6 t7 t8 t9; do python3 ai_server/training/train_ser_gpu.py train .gpu/speech.npz $OUT \
-    #     --name $n > $OUT/$n.log 2>&1 & done; wait
+    # a lease runs every member side by side (one call, carry: .gpu/speech.npz; at most 8 files come back):
+    #   for n in t6 t7 t8 t9 w10 w11; do PYTHONUNBUFFERED=1 python3 ai_server/training/train_ser_gpu.py \
+    #     train .gpu/speech.npz $OUT --name $n >> $OUT/train.log 2>&1 & done; wait
     python -m ai_server.training.train_ser import-torch t6 --weights OUT/t6.npz     # here -> RUNS_ROOT
 """
 
@@ -49,19 +49,28 @@ HELD_OUT = {  # as train_ser.HELD_OUT and ADDED["half"] (this file runs where ai
     "tess": {"tess:OAF"},
 }
 HALF = {"ravdess:15", "ravdess:16", *(f"crema-d:{a}" for a in range(1064, 1070))}
-# name -> (seed, windows per clip of RAVDESS, CREMA-D and TESS an epoch); train_ser.MEMBERS has them too
+# recurrent architectures (Keras: ``train_ser.build_ser_model``): conv widths, frame dense, GRU units each
+# way, head dense
+CRNNS = {
+    "crnn": ((16, 32, 64, 128), 128, 64, 128),
+    "crnn_wide": ((32, 64, 128, 256), 256, 128, 256),  # 4x the weights, for a GPU
+}
+# name -> (seed, windows per clip of RAVDESS, CREMA-D and TESS an epoch, architecture, epochs);
+# train_ser.MEMBERS has them too
 GPU_MEMBERS = {
-    "t6": (31, (3, 2, 1)),
-    "t7": (37, (4, 2, 1)),
-    "t8": (41, (3, 2, 1)),
-    "t9": (43, (4, 2, 1)),
+    "t6": (31, (3, 2, 1), "crnn", 30),
+    "t7": (37, (4, 2, 1), "crnn", 30),
+    "t8": (41, (3, 2, 1), "crnn", 30),
+    "t9": (43, (4, 2, 1), "crnn", 30),
+    "w10": (47, (3, 2, 1), "crnn_wide", 40),
+    "w11": (53, (4, 2, 1), "crnn_wide", 40),
 }
 N_MELS, WINDOW, TOP_DB, HOP_S = 64, 100, 80.0, 0.02
 RANGE_DB = 112.0  # kept below each clip's loudest bin, in 255 steps
 STEP_DB = RANGE_DB / 255
 MOSAIC_WIDTH, QUALITY = 8192, 90
 EQ_DB = 6.0
-BATCH, EPOCHS, PEAK_LR = 64, 30, 2e-3
+BATCH, PEAK_LR = 64, 2e-3
 FINETUNE_EPOCHS, FINETUNE_LR = 5, 3e-4
 VARIANTS = ("orig", "speed0.9", "speed1.1", "noise", "reverb", "opus")
 
@@ -121,25 +130,27 @@ def pack(path: Path) -> None:
     )
 
 
-def build():
-    """The twin of ``build_ser_model("crnn")``: it returns logits (the Keras graph ends in a softmax)."""
+def build(architecture: str):
+    """The twin of ``build_ser_model(architecture)``, returning logits (Keras ends in a softmax)."""
     import torch
     from torch import nn
     from torch.nn import functional as F
 
+    convs, frame, units, head = CRNNS[architecture]
+
     class CRNN(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            widths = (1, 16, 32, 64, 128)
+            widths = (1, *convs)
             self.convs = nn.ModuleList(
                 nn.Conv2d(a, b, 3, padding=1, bias=False) for a, b in itertools.pairwise(widths)
             )
-            self.norms = nn.ModuleList(nn.BatchNorm2d(b, eps=1e-3, momentum=0.01) for b in widths[1:])
-            self.frame = nn.Linear(4 * 128, 128)
-            self.gru = nn.GRU(128, 64, batch_first=True, bidirectional=True)
-            self.attention = nn.Linear(128, 1)
-            self.hidden = nn.Linear(256, 128)
-            self.out = nn.Linear(128, len(LABELS))
+            self.norms = nn.ModuleList(nn.BatchNorm2d(b, eps=1e-3, momentum=0.01) for b in convs)
+            self.frame = nn.Linear(N_MELS // 16 * convs[-1], frame)
+            self.gru = nn.GRU(frame, units, batch_first=True, bidirectional=True)
+            self.attention = nn.Linear(2 * units, 1)
+            self.hidden = nn.Linear(4 * units, head)
+            self.out = nn.Linear(head, len(LABELS))
 
         def forward(self, x):  # (N, 1, mels, frames)
             for i, (conv, norm) in enumerate(zip(self.convs, self.norms, strict=True)):
@@ -435,11 +446,12 @@ def fit(data: Speech, net, name: str, train: np.ndarray, held: np.ndarray, epoch
     return history, best_state if keep_best else net.state_dict()
 
 
-def train(data_path: Path, out: Path, name: str, epochs: int, finetune_epochs: int) -> None:
+def train(data_path: Path, out: Path, name: str, epochs: int | None, finetune_epochs: int) -> None:
     """Member ``name`` from scratch, then fine-tuned with half and with all held-out speakers (module doc)."""
     import torch
 
-    seed = GPU_MEMBERS[name][0]
+    seed, _, architecture, member_epochs = GPU_MEMBERS[name]
+    epochs = epochs or member_epochs
     torch.manual_seed(seed)
     torch.backends.cudnn.allow_tf32 = False  # the probe is float32, as the Keras twin on a CPU
     torch.backends.cuda.matmul.allow_tf32 = False
@@ -448,7 +460,7 @@ def train(data_path: Path, out: Path, name: str, epochs: int, finetune_epochs: i
     gen.manual_seed(seed)
     data = Speech(data_path, dev)
     held = data.held_out
-    net = build().to(dev)
+    net = build(architecture).to(dev)
     print(f"{name}: {int((~held).sum())} training clips, {int(held.sum())} held out", flush=True)
     result = {}
     history, state = fit(data, net, name, ~held, held, epochs, PEAK_LR, gen)
@@ -489,7 +501,7 @@ def main() -> None:
     p_train.add_argument("data", type=Path)
     p_train.add_argument("out", type=Path)
     p_train.add_argument("--name", choices=sorted(GPU_MEMBERS), required=True)
-    p_train.add_argument("--epochs", type=int, default=EPOCHS)
+    p_train.add_argument("--epochs", type=int, help="the member's unless given")
     p_train.add_argument("--finetune-epochs", type=int, default=FINETUNE_EPOCHS)
     args = parser.parse_args()
     if args.cmd == "pack":
