@@ -15,6 +15,7 @@ Steps (one training at a time on the machine: run under the training lock, in th
     # members t6-t9 are trained in PyTorch instead, on a GPU (train_ser_gpu.py, all three stages in one
     # run), and imported here into the same run directories
     .venv/bin/python -m ai_server.training.train_ser import-torch t6 --weights OUT/t6.npz
+    .venv/bin/python -m ai_server.training.train_ser mixes r4 r5 t6 t7  # which members to export together
 
 Held out for selection, whole speakers of every corpus (``HELD_OUT``): RAVDESS actors 15-18 (two male, two
 female), CREMA-D actors 1064-1075 and TESS's older speaker OAF. Every other clip trains. A held-out clip is
@@ -29,6 +30,7 @@ printed per epoch and kept in the history JSON.
 """
 
 import argparse
+import itertools
 import json
 import os
 import time
@@ -418,6 +420,23 @@ def runs_overall(held: HeldOut, names: list[str], run_suffix: str = "") -> np.nd
     return held.overall(build_ensemble(models))
 
 
+def run_mixes(names: list[str]) -> None:
+    """Every mix of two or more of the members' selection models, scored on the held-out speakers (the
+    ensemble's ``overall`` is the mean of its members': aggregation is linear), best selection mean last."""
+    clips = load_ser_corpora()
+    held = HeldOut([c for c in clips if is_held_out(c)])
+    overall = {n: runs_overall(held, [n]) for n in names}
+    rows = []
+    for k in range(1, len(names) + 1):
+        for mix in itertools.combinations(names, k):
+            scores = corpus_scores(
+                held.clips, held.y, np.mean([overall[n] for n in mix], axis=0).argmax(axis=1)
+            )
+            rows.append((selection_score(scores), " + ".join(mix), scores))
+    for select, mix, scores in sorted(rows, key=lambda r: r[0]):
+        print(f"{select:.4f}  {mix}: {scores}")
+
+
 def still_held_out(held: HeldOut) -> tuple[np.ndarray, list[Clip], np.ndarray]:
     """Held-out clips that ``ADDED["half"]`` leaves out: their mask on ``held``, the clips, their labels."""
     rest = np.asarray([c.speaker not in ADDED["half"] for c in held.clips])
@@ -538,7 +557,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("step", choices=["train", "finetune", "export", "import-torch"])
+    parser.add_argument("step", choices=["train", "finetune", "export", "import-torch", "mixes"])
     parser.add_argument("members", nargs="+", choices=sorted(MEMBERS), help="train: one; export: all served")
     parser.add_argument("--epochs", type=int, help=f"train: the member's; finetune: {FINETUNE_EPOCHS}")
     parser.add_argument(
@@ -551,6 +570,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.step == "train":
         run_train(args.members[0], args.epochs or MEMBERS[args.members[0]].epochs)
+    elif args.step == "mixes":
+        run_mixes(args.members)
     elif args.step == "import-torch":
         import_torch(args.members[0], args.weights)
     elif args.step == "finetune":
