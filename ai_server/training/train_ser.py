@@ -12,8 +12,8 @@ Steps (one training at a time on the machine: run under the training lock, in th
     .venv/bin/python -m ai_server.training.train_ser export r4 r5 --all-speakers
     # then the functionals classifier mixed into ``overall`` (rewrites ser.json and ser_metrics.json)
     .venv/bin/python -m ai_server.training.train_ser_functionals
-    # members t6-t9 are trained in PyTorch instead, on a GPU (train_ser_gpu.py, all three stages in one
-    # run), and imported here into the same run directories
+    # members t6-t9, w10 and w11 are meant for a GPU: trained in PyTorch (train_ser_gpu.py, all three
+    # stages in one run) and imported here into the same run directories; ``train`` also takes them
     .venv/bin/python -m ai_server.training.train_ser import-torch t6 --weights OUT/t6.npz
     .venv/bin/python -m ai_server.training.train_ser mixes r4 r5 t6 t7  # which members to export together
 
@@ -421,7 +421,7 @@ def runs_overall(held: HeldOut, names: list[str], run_suffix: str = "") -> np.nd
 
 
 def run_mixes(names: list[str]) -> None:
-    """Every mix of two or more of the members' selection models, scored on the held-out speakers (the
+    """Every mix of the members' selection models (each alone too), scored on the held-out speakers (an
     ensemble's ``overall`` is the mean of its members': aggregation is linear), best selection mean last."""
     clips = load_ser_corpora()
     held = HeldOut([c for c in clips if is_held_out(c)])

@@ -413,7 +413,7 @@ def fit(data: Speech, net, name: str, train: np.ndarray, held: np.ndarray, epoch
     for epoch in range(1, epochs + 1):
         t0 = time.time()
         perm = order[torch.randperm(len(order), device=data.dev, generator=gen)]
-        right = weight_sum = 0.0
+        right, weight_sum = torch.zeros(2, device=data.dev)  # summed on the device: no sync a step
         for batch in perm.split(BATCH):
             rate = (
                 lr * step / warm
@@ -430,9 +430,9 @@ def fit(data: Speech, net, name: str, train: np.ndarray, held: np.ndarray, epoch
             loss.backward()
             opt.step()
             step += 1
-            right += float((sw * (logits.argmax(1) == y)).sum())
-            weight_sum += float(sw.sum())
-        entry = {"epoch": epoch, "train_accuracy": round(right / weight_sum, 4)}
+            right += (sw * (logits.argmax(1) == y)).sum().detach()
+            weight_sum += sw.sum()
+        entry = {"epoch": epoch, "train_accuracy": round(float(right / weight_sum), 4)}
         if held_inputs is not None:
             entry["held_out"] = scores(data, net, held_inputs, held)
             if {"ravdess", "crema-d"} <= entry["held_out"].keys():
