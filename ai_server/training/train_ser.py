@@ -30,6 +30,7 @@ printed per epoch and kept in the history JSON.
 """
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
@@ -106,8 +107,9 @@ def _keras():
     import keras
     import tensorflow as tf
 
-    tf.config.threading.set_intra_op_parallelism_threads(2)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    with contextlib.suppress(RuntimeError):  # TensorFlow already running in this process (tests): as it is
+        tf.config.threading.set_intra_op_parallelism_threads(2)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
     return keras
 
 
