@@ -31,6 +31,7 @@ and a probe (32 windows and the selected epoch's probabilities) for the import t
 """
 
 import argparse
+import functools
 import itertools
 import json
 import math
@@ -327,8 +328,9 @@ class Speech:
         )
         return 10 * torch.log10(power.clamp(min=1e-10)), valid
 
+    @functools.cached_property
     def held_inputs(self):
-        """Every held-out window as the service cuts it."""
+        """Every held-out window as the service cuts it (built once: every stage and the probe use them)."""
         import torch
 
         clip = torch.as_tensor(self.held_owner, device=self.dev).long()
@@ -367,14 +369,16 @@ def spec_augment(x, gen):
     return x
 
 
-def scores(data: Speech, net, inputs, clips: np.ndarray) -> dict[str, float]:
+def scores(data: Speech, net, clips: np.ndarray) -> dict[str, float]:
     """Held-out accuracy per corpus of the ``overall`` the service answers (weighted window mean), ``calm``
     counted as ``neutral`` on corpora without it, on the clips of ``clips`` (a mask over all clips)."""
     import torch
 
     net.eval()
     with torch.no_grad():
-        probs = torch.cat([torch.softmax(net(x), 1) for x in inputs.split(1024)]).double().cpu().numpy()
+        probs = (
+            torch.cat([torch.softmax(net(x), 1) for x in data.held_inputs.split(1024)]).double().cpu().numpy()
+        )
     net.train()
     overall = np.zeros((len(clips), len(LABELS)))
     total = np.zeros(len(clips))
@@ -407,7 +411,6 @@ def fit(data: Speech, net, name: str, train: np.ndarray, held: np.ndarray, epoch
     steps_per_epoch = math.ceil(len(order) / BATCH)
     steps, warm = epochs * steps_per_epoch, epochs * steps_per_epoch // 20
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-3, eps=1e-7)
-    held_inputs = data.held_inputs() if held.any() else None
     history, best, best_state, step, keep_best = [], -1.0, None, 0, lr == PEAK_LR
     net.train()
     for epoch in range(1, epochs + 1):
@@ -433,8 +436,8 @@ def fit(data: Speech, net, name: str, train: np.ndarray, held: np.ndarray, epoch
             right += (sw * (logits.argmax(1) == y)).sum().detach()
             weight_sum += sw.sum()
         entry = {"epoch": epoch, "train_accuracy": round(float(right / weight_sum), 4)}
-        if held_inputs is not None:
-            entry["held_out"] = scores(data, net, held_inputs, held)
+        if held.any():
+            entry["held_out"] = scores(data, net, held)
             if {"ravdess", "crema-d"} <= entry["held_out"].keys():
                 entry["select"] = round((entry["held_out"]["ravdess"] + entry["held_out"]["crema-d"]) / 2, 4)
         entry["seconds"] = round(time.time() - t0, 1)
@@ -468,7 +471,7 @@ def train(data_path: Path, out: Path, name: str, epochs: int | None, finetune_ep
     selected = max(history, key=lambda h: h["select"])["epoch"]
     net.eval()
     with torch.no_grad():
-        probe_x = data.held_inputs()[:32]
+        probe_x = data.held_inputs[:32]
         probe_p = torch.softmax(net(probe_x), 1)
     result |= {"probe_x": probe_x.cpu().numpy(), "probe_p": probe_p.cpu().numpy(), "selected": selected}
     result |= {f"best/w{i:02d}": w for i, w in enumerate(keras_weights(net))}
