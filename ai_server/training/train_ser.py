@@ -4,18 +4,18 @@ Steps (one training at a time on the machine: run under the training lock, in th
 
     T="flock /tmp/fasel-train.lock nohup .venv/bin/python -u -m ai_server.training.train_ser"
     $T train r4 > /tmp/ser-r4.log 2>&1 &  # train member r4, scoring held-out speakers every epoch
-    # (then r5, t6 and t7; the CNN members v3, v3b and v3c, served as 2.1.0-2.3.0, train the same way)
-    .venv/bin/python -m ai_server.training.train_ser export r4 r5 t6 t7  # best epochs' mean -> ser.keras
+    # (then r5, t6, t7 and w10; the CNN members v3, v3b and v3c, served as 2.1.0-2.3.0, train the same way)
+    .venv/bin/python -m ai_server.training.train_ser export r4 r5 t6 t7 w10  # best epochs' mean -> ser.keras
     # then fine-tuned with half the held-out speakers (measured on the other half), and with all of them:
-    $T finetune r4 r5 t6 t7 --add half > /tmp/ser-ft-half.log 2>&1 &
-    $T finetune r4 r5 t6 t7 --add all > /tmp/ser-ft-all.log 2>&1 &
-    .venv/bin/python -m ai_server.training.train_ser export r4 r5 t6 t7 --all-speakers
+    $T finetune r4 r5 t6 t7 w10 --add half > /tmp/ser-ft-half.log 2>&1 &
+    $T finetune r4 r5 t6 t7 w10 --add all > /tmp/ser-ft-all.log 2>&1 &
+    .venv/bin/python -m ai_server.training.train_ser export r4 r5 t6 t7 w10 --all-speakers
     # then the functionals classifier mixed into ``overall`` (rewrites ser.json and ser_metrics.json)
     .venv/bin/python -m ai_server.training.train_ser_functionals
-    # members t8, t9, w10 and w11 are meant for a GPU: trained in PyTorch (train_ser_gpu.py, all three
+    # members t8, t9 and w11 are meant for a GPU: trained in PyTorch (train_ser_gpu.py, all three
     # stages in one run) and imported here into the same run directories; ``train`` also takes them
     .venv/bin/python -m ai_server.training.train_ser import-torch t8 --weights OUT/t8.npz
-    .venv/bin/python -m ai_server.training.train_ser mixes r4 r5 t6 t7 t8 t9  # which members to export
+    .venv/bin/python -m ai_server.training.train_ser mixes r4 r5 t6 t7 w10 t8 t9  # which members to export
 
 Held out for selection, whole speakers of every corpus (``HELD_OUT``): RAVDESS actors 15-18 (two male, two
 female), CREMA-D actors 1064-1075 and TESS's older speaker OAF. Every other clip trains. A held-out clip is
@@ -77,12 +77,12 @@ MEMBERS = {
     "t7": Member(37, {"ravdess": 4, "crema-d": 2, "tess": 1}, "crnn", epochs=30),
     "t8": Member(41, {"ravdess": 3, "crema-d": 2, "tess": 1}, "crnn", epochs=30),
     "t9": Member(43, {"ravdess": 4, "crema-d": 2, "tess": 1}, "crnn", epochs=30),
-    # wider networks (4x the weights), longer: for a GPU
+    # wider networks (4x the weights), longer: w10 trained here with Keras, served from 2.7.0; w11 for a GPU
     "w10": Member(47, {"ravdess": 3, "crema-d": 2, "tess": 1}, "crnn_wide", epochs=40),
     "w11": Member(53, {"ravdess": 4, "crema-d": 2, "tess": 1}, "crnn_wide", epochs=40),
 }
 EQ_DB = 6.0
-MODEL_VERSION = "2.6.0"
+MODEL_VERSION = "2.7.0"
 HELD_OUT = {
     "ravdess": {f"ravdess:{a}" for a in range(15, 19)},
     "crema-d": {f"crema-d:{a}" for a in range(1064, 1076)},

@@ -25,8 +25,8 @@ and a probe (32 windows and the selected epoch's probabilities) for the import t
     python -m ai_server.training.train_ser_gpu pack .gpu/speech.npz                # here (data + cache)
     python train_ser_gpu.py train .gpu/speech.npz OUT --name t8                    # there (PyTorch)
     # a lease runs every member side by side (one call, carry: .gpu/speech.npz; at most 8 files come back):
-    # (t6 and t7 were trained with Keras on the CPU for 2.6.0)
-    #   for n in t8 t9 w10 w11; do PYTHONUNBUFFERED=1 python3 ai_server/training/train_ser_gpu.py \
+    # (t6, t7 and w10 were trained with Keras on the CPU for 2.6.0 and 2.7.0)
+    #   for n in t8 t9 w11; do PYTHONUNBUFFERED=1 python3 ai_server/training/train_ser_gpu.py \
     #     train .gpu/speech.npz $OUT --name $n >> $OUT/train.log 2>&1 & done; wait
     python -m ai_server.training.train_ser import-torch t8 --weights OUT/t8.npz     # here -> RUNS_ROOT
 """
